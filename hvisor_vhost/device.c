@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Devices: the registry, creation and removal, and the device life cycle
+ * that needs process context (start at DRIVER_OK, reset, quiesce).
+ */
+#include <linux/idr.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <uapi/linux/virtio_config.h>
+#include <uapi/linux/virtio_mmio.h>
+
+#include "bridge.h"
+#include "hvv.h"
+#include "vq.h"
+
+DEFINE_MUTEX(hvv_lock);
+LIST_HEAD(hvv_devices);
+static DEFINE_IDA(hvv_dev_ida);
+static unsigned int hvv_nr_devices;
+
+static const struct hvv_dev_ops *const hvv_dev_types[] = {
+	&hvv_blk_ops,
+};
+
+static const struct hvv_dev_ops *dev_type(u32 device_id)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(hvv_dev_types); i++)
+		if (hvv_dev_types[i]->device_id == device_id)
+			return hvv_dev_types[i];
+	return NULL;
+}
+
+/**
+ * hvv_device_lookup() - the device whose register window holds an address
+ * @zone_id: the zone that made the access
+ * @addr: guest-physical address
+ *
+ * Caller holds rcu_read_lock().
+ *
+ * Return: the device, or NULL.
+ */
+struct hvv_device *hvv_device_lookup(u32 zone_id, u64 addr)
+{
+	struct hvv_device *dev;
+
+	list_for_each_entry_rcu(dev, &hvv_devices, node)
+		if (dev->zone->id == zone_id && addr >= dev->mmio_base &&
+		    addr - dev->mmio_base < dev->mmio_size)
+			return dev;
+	return NULL;
+}
+
+/* Called with dev->lock held, from the register file. */
+void hvv_device_kick(struct hvv_device *dev, unsigned int qidx)
+{
+	struct hvv_vq *vq = &dev->vqs[qidx];
+
+	if (vq->started)
+		kthread_queue_work(dev->worker, &vq->work);
+}
+
+/**
+ * hvv_device_interrupt() - raise the device's interrupt
+ * @dev: the device
+ * @isr_bits: VIRTIO_MMIO_INT_VRING and/or VIRTIO_MMIO_INT_CONFIG
+ *
+ * Any context.  The interrupt is pushed to the hypervisor once; further
+ * events only add InterruptStatus bits until the driver acknowledges.
+ */
+void hvv_device_interrupt(struct hvv_device *dev, u32 isr_bits)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dev->lock, flags);
+	dev->isr |= isr_bits;
+	if (!dev->irq_pushed) {
+		dev->irq_pushed = true;
+		atomic64_inc(&dev->stats.interrupts);
+		hvv_bridge_inject(dev->zone->id, dev->irq);
+	}
+	spin_unlock_irqrestore(&dev->lock, flags);
+}
+
+/**
+ * hvv_device_config_changed() - tell the driver that config space changed
+ * @dev: the device
+ *
+ * Any context.
+ */
+void hvv_device_config_changed(struct hvv_device *dev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dev->lock, flags);
+	dev->config_generation++;
+	spin_unlock_irqrestore(&dev->lock, flags);
+	hvv_device_interrupt(dev, VIRTIO_MMIO_INT_CONFIG);
+}
+
+/**
+ * hvv_device_broken() - the driver broke the protocol: DEVICE_NEEDS_RESET
+ * @dev: the device
+ * @why: what happened, for the log
+ *
+ * Any context.  The device stops processing until the driver resets it.
+ */
+void hvv_device_broken(struct hvv_device *dev, const char *why)
+{
+	unsigned long flags;
+	bool first;
+
+	spin_lock_irqsave(&dev->lock, flags);
+	first = !(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	spin_unlock_irqrestore(&dev->lock, flags);
+	if (!first)
+		return;
+	atomic64_inc(&dev->stats.errors);
+	pr_warn_ratelimited("zone %u dev %u: %s: device needs reset\n",
+			    dev->zone->id, dev->id, why);
+	hvv_device_interrupt(dev, VIRTIO_MMIO_INT_CONFIG);
+}
+
+/*
+ * Stop all processing: no worker runs, no request is in flight, the rings
+ * are unmapped.  Process context.
+ */
+static void device_quiesce(struct hvv_device *dev)
+{
+	unsigned int i;
+	bool started;
+
+	spin_lock_irq(&dev->lock);
+	started = dev->started;
+	dev->started = false;	/* no new kicks from now on */
+	spin_unlock_irq(&dev->lock);
+
+	kthread_flush_worker(dev->worker);
+	if (started)
+		dev->ops->stop(dev);
+	/* Completions of the last requests may have queued work again. */
+	kthread_flush_worker(dev->worker);
+	for (i = 0; i < dev->nr_vqs; i++)
+		hvv_vq_stop(&dev->vqs[i]);
+}
+
+/* Answer the parked requests, one at a time, in process context. */
+static void replay_parked(struct hvv_device *dev, bool removed)
+{
+	struct hvv_device_req req;
+	unsigned int cpu;
+
+	for (;;) {
+		spin_lock_irq(&dev->lock);
+		if (!dev->parked_mask) {
+			spin_unlock_irq(&dev->lock);
+			return;
+		}
+		cpu = __ffs(dev->parked_mask);
+		dev->parked_mask &= ~BIT(cpu);
+		req = dev->parked[cpu];
+		spin_unlock_irq(&dev->lock);
+		/* A removed device answers like an empty address: 0. */
+		hvv_bridge_dispatch(removed ? NULL : dev, &req);
+	}
+}
+
+static void device_reset(struct hvv_device *dev)
+{
+	device_quiesce(dev);
+	spin_lock_irq(&dev->lock);
+	hvv_mmio_reset(dev);
+	dev->resetting = false;
+	spin_unlock_irq(&dev->lock);
+	replay_parked(dev, false);
+}
+
+static void device_start(struct hvv_device *dev)
+{
+	unsigned int i;
+	int ret;
+
+	spin_lock_irq(&dev->lock);
+	if (dev->started || dev->resetting ||
+	    !(dev->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
+	    dev->status & VIRTIO_CONFIG_S_NEEDS_RESET) {
+		spin_unlock_irq(&dev->lock);
+		return;
+	}
+	spin_unlock_irq(&dev->lock);
+
+	for (i = 0; i < dev->nr_vqs; i++) {
+		bool ready;
+
+		spin_lock_irq(&dev->lock);
+		ready = dev->vqs[i].ready;
+		spin_unlock_irq(&dev->lock);
+		if (!ready)
+			continue;	/* a queue the driver does not use */
+		ret = hvv_vq_start(&dev->vqs[i]);
+		if (ret) {
+			hvv_device_broken(dev, "queue setup refused");
+			goto fail;
+		}
+	}
+	ret = dev->ops->start(dev);
+	if (ret) {
+		hvv_device_broken(dev, "device start failed");
+		goto fail;
+	}
+
+	spin_lock_irq(&dev->lock);
+	dev->started = true;
+	/* Buffers made available before we started wait for a kick. */
+	for (i = 0; i < dev->nr_vqs; i++)
+		hvv_device_kick(dev, i);
+	spin_unlock_irq(&dev->lock);
+	return;
+fail:
+	for (i = 0; i < dev->nr_vqs; i++)
+		hvv_vq_stop(&dev->vqs[i]);
+}
+
+static void device_state_work(struct work_struct *work)
+{
+	struct hvv_device *dev = container_of(work, struct hvv_device,
+					      state_work);
+	bool resetting;
+
+	spin_lock_irq(&dev->lock);
+	resetting = dev->resetting;
+	spin_unlock_irq(&dev->lock);
+
+	if (resetting)
+		device_reset(dev);
+	else
+		device_start(dev);
+}
+
+static int check_args(const struct hvisor_vhost_dev *a)
+{
+	u64 end;
+
+	if (a->flags || a->reserved0 ||
+	    memchr_inv(a->reserved, 0, sizeof(a->reserved)))
+		return -EINVAL;
+	if (a->mmio_size < HVV_MMIO_MIN_SIZE || a->mmio_size > SZ_1M ||
+	    !IS_ALIGNED(a->mmio_base, HVV_MMIO_MIN_SIZE) ||
+	    !IS_ALIGNED(a->mmio_size, HVV_MMIO_MIN_SIZE) ||
+	    check_add_overflow(a->mmio_base, a->mmio_size, &end))
+		return -EINVAL;
+	if (!a->irq)
+		return -EINVAL;
+	return 0;
+}
+
+/* Caller holds hvv_lock. */
+static int check_conflicts(const struct hvv_zone *zone,
+			   const struct hvisor_vhost_dev *a)
+{
+	struct hvv_device *dev;
+	unsigned int i;
+
+	for (i = 0; i < zone->nr_regions; i++) {
+		const struct hvv_region *r = &zone->regions[i];
+
+		if (a->mmio_base < r->gpa + r->size &&
+		    r->gpa < a->mmio_base + a->mmio_size)
+			return -EINVAL;	/* registers inside RAM */
+	}
+	list_for_each_entry(dev, &hvv_devices, node) {
+		if (dev->zone != zone)
+			continue;
+		if (a->mmio_base < dev->mmio_base + dev->mmio_size &&
+		    dev->mmio_base < a->mmio_base + a->mmio_size)
+			return -EEXIST;
+		if (dev->irq == a->irq)
+			return -EEXIST;
+	}
+	return 0;
+}
+
+static void device_free(struct hvv_device *dev)
+{
+	if (dev->worker)
+		kthread_destroy_worker(dev->worker);
+	kfree(dev->vqs);
+	if (dev->id)
+		ida_free(&hvv_dev_ida, dev->id);
+	kfree(dev);
+}
+
+/* Everything that does not depend on the device type. Caller holds hvv_lock. */
+static struct hvv_device *device_alloc(struct hvv_zone *zone,
+				       const struct hvv_dev_ops *ops,
+				       const struct hvisor_vhost_dev *a)
+{
+	struct hvv_device *dev;
+	int id;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	id = ida_alloc_range(&hvv_dev_ida, 1, INT_MAX, GFP_KERNEL);
+	if (id < 0) {
+		kfree(dev);
+		return ERR_PTR(id);
+	}
+	dev->id = id;
+	dev->zone = zone;
+	dev->ops = ops;
+	dev->mmio_base = a->mmio_base;
+	dev->mmio_size = a->mmio_size;
+	dev->irq = a->irq;
+	spin_lock_init(&dev->lock);
+	INIT_WORK(&dev->state_work, device_state_work);
+	dev->worker = kthread_create_worker(0, "hvv-%s%u", ops->name, id);
+	if (IS_ERR(dev->worker)) {
+		int ret = PTR_ERR(dev->worker);
+
+		dev->worker = NULL;
+		device_free(dev);
+		return ERR_PTR(ret);
+	}
+	return dev;
+}
+
+static int device_init_vqs(struct hvv_device *dev)
+{
+	unsigned int i;
+
+	if (!dev->nr_vqs || dev->nr_vqs > HVV_MAX_QUEUES)
+		return -EINVAL;
+	dev->vqs = kcalloc(dev->nr_vqs, sizeof(*dev->vqs), GFP_KERNEL);
+	if (!dev->vqs)
+		return -ENOMEM;
+	for (i = 0; i < dev->nr_vqs; i++)
+		hvv_vq_init(&dev->vqs[i], dev, i);
+	return 0;
+}
+
+/**
+ * hvv_device_add() - create a device (DEV_ADD)
+ * @args: the request; dev_id and the type's out fields are filled in
+ *
+ * Return: 0 or a negative errno (see the uapi header); nothing is left
+ * behind on failure.
+ */
+int hvv_device_add(struct hvisor_vhost_dev *args)
+{
+	const struct hvv_dev_ops *ops = dev_type(args->type);
+	struct hvv_device *dev;
+	struct hvv_zone *zone;
+	int ret;
+
+	if (!ops)
+		return -EINVAL;
+	ret = check_args(args);
+	if (ret)
+		return ret;
+
+	mutex_lock(&hvv_lock);
+	zone = hvv_zone_find(args->zone_id);
+	if (!zone) {
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = check_conflicts(zone, args);
+	if (ret)
+		goto out;
+	if (hvv_nr_devices >= HVV_MAX_DEVICES) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	dev = device_alloc(zone, ops, args);
+	if (IS_ERR(dev)) {
+		ret = PTR_ERR(dev);
+		goto out;
+	}
+	ret = ops->create(dev, args);
+	if (ret) {
+		device_free(dev);
+		goto out;
+	}
+	ret = device_init_vqs(dev);
+	if (ret) {
+		ops->destroy(dev);
+		device_free(dev);
+		goto out;
+	}
+	args->dev_id = dev->id;
+	zone->nr_devices++;
+	hvv_nr_devices++;
+	/* Fully set up before the interrupt handler can find it. */
+	list_add_tail_rcu(&dev->node, &hvv_devices);
+	pr_info("zone %u dev %u: virtio-%s at %#llx+%#llx irq %u\n", zone->id,
+		dev->id, ops->name, dev->mmio_base, dev->mmio_size, dev->irq);
+out:
+	mutex_unlock(&hvv_lock);
+	return ret;
+}
+
+/* Caller holds hvv_lock; the device is still listed. */
+static void device_remove(struct hvv_device *dev)
+{
+	list_del_rcu(&dev->node);
+	/* After this no interrupt handler can reach the device. */
+	synchronize_rcu();
+	cancel_work_sync(&dev->state_work);
+	device_quiesce(dev);
+	replay_parked(dev, true);
+	dev->ops->destroy(dev);
+	dev->zone->nr_devices--;
+	hvv_nr_devices--;
+	pr_info("zone %u dev %u removed\n", dev->zone->id, dev->id);
+	device_free(dev);
+}
+
+/**
+ * hvv_device_del() - remove a device (DEV_DEL), quiescing its I/O first
+ * @id: device id
+ *
+ * Return: 0 or -ENOENT.
+ */
+int hvv_device_del(u32 id)
+{
+	struct hvv_device *dev;
+	int ret = -ENOENT;
+
+	mutex_lock(&hvv_lock);
+	list_for_each_entry(dev, &hvv_devices, node) {
+		if (dev->id == id) {
+			device_remove(dev);
+			ret = 0;
+			break;
+		}
+	}
+	mutex_unlock(&hvv_lock);
+	return ret;
+}
+
+/**
+ * hvv_device_next() - the device with the smallest id >= info->dev_id
+ * @info: in: dev_id; out: the device
+ *
+ * Return: 0, or -ENOENT when there is none.
+ */
+int hvv_device_next(struct hvisor_vhost_dev *info)
+{
+	struct hvv_device *dev, *best = NULL;
+
+	mutex_lock(&hvv_lock);
+	list_for_each_entry(dev, &hvv_devices, node)
+		if (dev->id >= info->dev_id && (!best || dev->id < best->id))
+			best = dev;
+	if (best) {
+		memset(info, 0, sizeof(*info));
+		info->dev_id = best->id;
+		info->type = best->ops->device_id;
+		info->zone_id = best->zone->id;
+		info->irq = best->irq;
+		info->mmio_base = best->mmio_base;
+		info->mmio_size = best->mmio_size;
+		info->backend_fd = -1;
+		info->num_queues = best->nr_vqs;
+		best->ops->fill_info(best, info);
+	}
+	mutex_unlock(&hvv_lock);
+	return best ? 0 : -ENOENT;
+}
+
+/* Module exit. */
+void hvv_devices_destroy(void)
+{
+	struct hvv_device *dev, *tmp;
+
+	mutex_lock(&hvv_lock);
+	list_for_each_entry_safe(dev, tmp, &hvv_devices, node)
+		device_remove(dev);
+	mutex_unlock(&hvv_lock);
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvisor_vhost: in-kernel virtio backend for the hvisor hypervisor.
+ *
+ * Loading the module registers the bridge page with the hypervisor, takes
+ * the wake-up interrupt and creates /dev/hvisor_vhost, through which zones
+ * and devices are configured.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
+
+#include "bridge.h"
+#include "chardev.h"
+#include "hvv.h"
+#include "hyp.h"
+#include "of.h"
+
+static char *hyp = "hvisor";
+module_param(hyp, charp, 0444);
+MODULE_PARM_DESC(hyp, "hypervisor interface: hvisor (default) or loopback (tests only)");
+
+static const struct hvv_hyp_ops *hvv_hyp;
+
+static const struct hvv_hyp_ops *hyp_by_name(const char *name)
+{
+	if (!strcmp(name, hvv_hyp_hvisor.name))
+		return &hvv_hyp_hvisor;
+	if (!strcmp(name, hvv_hyp_loopback.name))
+		return &hvv_hyp_loopback;
+	return NULL;
+}
+
+static int __init hvv_init(void)
+{
+	int irq, ret;
+
+	hvv_hyp = hyp_by_name(hyp);
+	if (!hvv_hyp) {
+		pr_err("unknown hyp=%s (hvisor or loopback)\n", hyp);
+		return -EINVAL;
+	}
+
+	ret = hvv_of_init();
+	if (ret < 0 && ret != -ENODEV && ret != -ENXIO)
+		goto err_of;
+	irq = hvv_hyp->wakeup_irq(ret);
+	if (irq < 0) {
+		pr_err("no wake-up interrupt: the device tree needs the hvisor node\n");
+		ret = irq;
+		goto err_of;
+	}
+
+	ret = hvv_bridge_init(hvv_hyp);
+	if (ret)
+		goto err_irq;
+	ret = hvv_bridge_set_irq(irq);
+	if (ret)
+		goto err_bridge;
+	ret = hvv_chardev_init();
+	if (ret)
+		goto err_bridge;
+
+	if (hvv_hyp->pin_module) {
+		/* The hypervisor keeps the page for good: never unload. */
+		__module_get(THIS_MODULE);
+	}
+	pr_info("ready: hyp=%s, wake-up irq %d\n", hvv_hyp->name, irq);
+	return 0;
+
+err_bridge:
+	hvv_bridge_exit();
+	goto err_of;
+err_irq:
+	if (hvv_hyp->unregister_bridge)
+		hvv_hyp->unregister_bridge();
+err_of:
+	hvv_of_exit();
+	return ret;
+}
+
+static void __exit hvv_exit(void)
+{
+	hvv_chardev_exit();
+	hvv_devices_destroy();
+	hvv_zones_destroy();
+	hvv_bridge_exit();
+	hvv_of_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(hvv_init);
+module_exit(hvv_exit);
+
+MODULE_DESCRIPTION("In-kernel virtio backend for the hvisor hypervisor");
+MODULE_LICENSE("GPL");

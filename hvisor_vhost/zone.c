@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Zones and their RAM.
+ *
+ * A zone's RAM regions are mapped into root once, when the zone is created,
+ * with memremap(MEMREMAP_WB): zone RAM is cache-coherent with root.  Where a
+ * region is root RAM, memremap hands back the linear mapping and the region
+ * has struct pages (bios can point at it directly); elsewhere it is a
+ * separate cacheable mapping without struct pages (the block path bounces).
+ *
+ * hvv_zone_map() is the one translation primitive: nothing else in the module
+ * turns a guest-physical address into a pointer.
+ */
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+
+#include "hvv.h"
+
+static LIST_HEAD(hvv_zones);
+static unsigned int hvv_nr_zones;
+
+/**
+ * hvv_zone_region() - the region holding a whole guest-physical range
+ * @zone: the zone
+ * @gpa: start of the range
+ * @len: its length, > 0
+ *
+ * Return: the region containing all of [@gpa, @gpa + @len), or NULL when the
+ * range is empty, wraps around, or is not inside one region.
+ */
+const struct hvv_region *hvv_zone_region(const struct hvv_zone *zone,
+					 u64 gpa, u64 len)
+{
+	unsigned int i;
+
+	if (!len)
+		return NULL;
+	for (i = 0; i < zone->nr_regions; i++) {
+		const struct hvv_region *r = &zone->regions[i];
+
+		/* Written so that no sum can overflow. */
+		if (gpa >= r->gpa && gpa - r->gpa < r->size &&
+		    len <= r->size - (gpa - r->gpa))
+			return r;
+	}
+	return NULL;
+}
+
+/**
+ * hvv_zone_map() - kernel address of a guest-physical range
+ * @zone: the zone
+ * @gpa: start of the range
+ * @len: its length, > 0
+ *
+ * Return: a kernel pointer valid for @len bytes while the zone exists, or
+ * NULL unless the whole range lies inside one RAM region of @zone.
+ */
+void *hvv_zone_map(const struct hvv_zone *zone, u64 gpa, u64 len)
+{
+	const struct hvv_region *r = hvv_zone_region(zone, gpa, len);
+
+	return r ? r->kva + (gpa - r->gpa) : NULL;
+}
+
+/* Caller holds hvv_lock. */
+struct hvv_zone *hvv_zone_find(u32 id)
+{
+	struct hvv_zone *zone;
+
+	list_for_each_entry(zone, &hvv_zones, node)
+		if (zone->id == id)
+			return zone;
+	return NULL;
+}
+
+static bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+static int region_check(const struct hvisor_vhost_region *r)
+{
+	u64 end;
+
+	if (r->reserved || !r->size)
+		return -EINVAL;
+	if (!PAGE_ALIGNED(r->guest_phys) || !PAGE_ALIGNED(r->host_phys) ||
+	    !PAGE_ALIGNED(r->size))
+		return -EINVAL;
+	if (check_add_overflow(r->guest_phys, r->size, &end) ||
+	    check_add_overflow(r->host_phys, r->size, &end))
+		return -EINVAL;
+	/*
+	 * memremap() warns on a range that is partly System RAM: refuse it
+	 * here with an error instead.
+	 */
+	if (region_intersects(r->host_phys, r->size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) == REGION_MIXED)
+		return -EINVAL;
+	return 0;
+}
+
+static int zone_check(const struct hvisor_vhost_zone *uz)
+{
+	unsigned int i, j;
+	int ret;
+
+	if (!uz->zone_id || !uz->nr_regions ||
+	    uz->nr_regions > HVISOR_VHOST_MAX_REGIONS)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(uz->reserved); i++)
+		if (uz->reserved[i])
+			return -EINVAL;
+	for (i = uz->nr_regions; i < HVISOR_VHOST_MAX_REGIONS; i++)
+		if (memchr_inv(&uz->regions[i], 0, sizeof(uz->regions[i])))
+			return -EINVAL;
+	for (i = 0; i < uz->nr_regions; i++) {
+		const struct hvisor_vhost_region *a = &uz->regions[i];
+
+		ret = region_check(a);
+		if (ret)
+			return ret;
+		for (j = 0; j < i; j++) {
+			const struct hvisor_vhost_region *b = &uz->regions[j];
+
+			if (ranges_overlap(a->guest_phys, a->size,
+					   b->guest_phys, b->size) ||
+			    ranges_overlap(a->host_phys, a->size,
+					   b->host_phys, b->size))
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void zone_unmap(struct hvv_zone *zone)
+{
+	unsigned int i;
+
+	for (i = 0; i < zone->nr_regions; i++)
+		if (zone->regions[i].kva)
+			memunmap(zone->regions[i].kva);
+}
+
+static int zone_map(struct hvv_zone *zone, const struct hvisor_vhost_zone *uz)
+{
+	unsigned int i;
+
+	for (i = 0; i < uz->nr_regions; i++) {
+		const struct hvisor_vhost_region *ur = &uz->regions[i];
+		struct hvv_region *r = &zone->regions[i];
+
+		r->gpa = ur->guest_phys;
+		r->hpa = ur->host_phys;
+		r->size = ur->size;
+		r->kva = memremap(r->hpa, r->size, MEMREMAP_WB);
+		zone->nr_regions = i + 1;
+		if (!r->kva)
+			return -ENOMEM;
+		/*
+		 * memremap() returns the linear map exactly when the range is
+		 * root RAM; then every page of it has a struct page.
+		 */
+		r->has_pages = virt_addr_valid(r->kva) &&
+			       virt_addr_valid(r->kva + r->size - 1);
+	}
+	return 0;
+}
+
+static int region_cmp(const void *a, const void *b)
+{
+	const struct hvv_region *ra = a, *rb = b;
+
+	return ra->gpa < rb->gpa ? -1 : ra->gpa > rb->gpa;
+}
+
+/**
+ * hvv_zone_add() - create a zone (ZONE_ADD)
+ * @uz: the zone as user space described it
+ *
+ * Return: 0, -EINVAL on a malformed description, -EEXIST if the id is
+ * taken, -ENOSPC when the table is full, -ENOMEM.
+ */
+int hvv_zone_add(const struct hvisor_vhost_zone *uz)
+{
+	struct hvv_zone *zone;
+	int ret;
+
+	ret = zone_check(uz);
+	if (ret)
+		return ret;
+
+	mutex_lock(&hvv_lock);
+	if (hvv_zone_find(uz->zone_id)) {
+		ret = -EEXIST;
+		goto out;
+	}
+	if (hvv_nr_zones >= HVV_MAX_ZONES) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	zone = kzalloc(sizeof(*zone), GFP_KERNEL);
+	if (!zone) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	zone->id = uz->zone_id;
+	ret = zone_map(zone, uz);
+	if (ret) {
+		zone_unmap(zone);
+		kfree(zone);
+		goto out;
+	}
+	sort(zone->regions, zone->nr_regions, sizeof(zone->regions[0]),
+	     region_cmp, NULL);
+	list_add_tail(&zone->node, &hvv_zones);
+	hvv_nr_zones++;
+	pr_info("zone %u: %u RAM region(s)\n", zone->id, zone->nr_regions);
+out:
+	mutex_unlock(&hvv_lock);
+	return ret;
+}
+
+static void zone_free(struct hvv_zone *zone)
+{
+	list_del(&zone->node);
+	hvv_nr_zones--;
+	zone_unmap(zone);
+	kfree(zone);
+}
+
+/**
+ * hvv_zone_del() - remove a zone (ZONE_DEL)
+ * @id: zone id
+ *
+ * Return: 0, -ENOENT if unknown, -EBUSY while devices use it.
+ */
+int hvv_zone_del(u32 id)
+{
+	struct hvv_zone *zone;
+	int ret = 0;
+
+	mutex_lock(&hvv_lock);
+	zone = hvv_zone_find(id);
+	if (!zone)
+		ret = -ENOENT;
+	else if (zone->nr_devices)
+		ret = -EBUSY;
+	else
+		zone_free(zone);
+	mutex_unlock(&hvv_lock);
+	if (!ret)
+		pr_info("zone %u removed\n", id);
+	return ret;
+}
+
+/**
+ * hvv_zone_next() - the zone with the smallest id >= uz->zone_id (ZONE_NEXT)
+ * @uz: in: zone_id; out: that zone
+ *
+ * Return: 0, or -ENOENT when there is none.
+ */
+int hvv_zone_next(struct hvisor_vhost_zone *uz)
+{
+	struct hvv_zone *zone, *best = NULL;
+	unsigned int i;
+
+	mutex_lock(&hvv_lock);
+	list_for_each_entry(zone, &hvv_zones, node)
+		if (zone->id >= uz->zone_id && (!best || zone->id < best->id))
+			best = zone;
+	if (best) {
+		memset(uz, 0, sizeof(*uz));
+		uz->zone_id = best->id;
+		uz->nr_regions = best->nr_regions;
+		for (i = 0; i < best->nr_regions; i++) {
+			uz->regions[i].guest_phys = best->regions[i].gpa;
+			uz->regions[i].host_phys = best->regions[i].hpa;
+			uz->regions[i].size = best->regions[i].size;
+		}
+	}
+	mutex_unlock(&hvv_lock);
+	return best ? 0 : -ENOENT;
+}
+
+/* Module exit, after every device is gone. */
+void hvv_zones_destroy(void)
+{
+	struct hvv_zone *zone, *tmp;
+
+	mutex_lock(&hvv_lock);
+	list_for_each_entry_safe(zone, tmp, &hvv_zones, node)
+		zone_free(zone);
+	mutex_unlock(&hvv_lock);
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * hvisor_vhost: ioctl ABI of /dev/hvisor_vhost.
+ *
+ * Rules that keep this ABI stable:
+ *  - every struct has a fixed size, explicit padding and reserved fields;
+ *    reserved fields must be zero on input and are zero on output;
+ *  - addresses and sizes are __u64 whatever the architecture;
+ *  - HVISOR_VHOST_ABI_VERSION changes only on an incompatible change;
+ *    additions are announced through feature bits.
+ */
+#ifndef _UAPI_LINUX_HVISOR_VHOST_H
+#define _UAPI_LINUX_HVISOR_VHOST_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define HVISOR_VHOST_DEVICE_PATH	"/dev/hvisor_vhost"
+#define HVISOR_VHOST_ABI_VERSION	1
+
+/* Feature bits reported in hvisor_vhost_version.features. */
+#define HVISOR_VHOST_F_ZONES		(1ULL << 0)	/* zone ioctls */
+#define HVISOR_VHOST_F_BLK		(1ULL << 1)	/* virtio-blk devices */
+#define HVISOR_VHOST_F_NET		(1ULL << 2)	/* virtio-net devices */
+
+/**
+ * struct hvisor_vhost_version - answer of HVISOR_VHOST_IOC_VERSION
+ * @abi_version: HVISOR_VHOST_ABI_VERSION of the running module
+ * @max_zones: number of zones the module can hold
+ * @features: HVISOR_VHOST_F_* bits the module implements
+ * @max_devices: number of devices the module can hold (all zones)
+ * @max_regions: RAM regions per zone
+ * @reserved: zero
+ */
+struct hvisor_vhost_version {
+	__u32 abi_version;
+	__u32 max_zones;
+	__u64 features;
+	__u32 max_devices;
+	__u32 max_regions;
+	__u64 reserved[6];
+};
+
+#define HVISOR_VHOST_MAX_REGIONS	8
+
+/**
+ * struct hvisor_vhost_region - one RAM region of a zone
+ * @guest_phys: guest-physical base address (what the zone's driver uses)
+ * @host_phys: machine-physical base address (what root sees)
+ * @size: length in bytes, non-zero, page aligned like both bases
+ * @reserved: zero
+ */
+struct hvisor_vhost_region {
+	__u64 guest_phys;
+	__u64 host_phys;
+	__u64 size;
+	__u64 reserved;
+};
+
+/**
+ * struct hvisor_vhost_zone - a guest zone and its RAM
+ * @zone_id: hypervisor zone id, >= 1 (0 is root)
+ * @nr_regions: number of valid entries in @regions, 1..HVISOR_VHOST_MAX_REGIONS
+ * @reserved: zero
+ * @regions: the RAM regions; they must not overlap each other, neither in
+ *	guest-physical nor in host-physical space
+ */
+struct hvisor_vhost_zone {
+	__u32 zone_id;
+	__u32 nr_regions;
+	__u64 reserved[3];
+	struct hvisor_vhost_region regions[HVISOR_VHOST_MAX_REGIONS];
+};
+
+/* Device types are virtio device ids. */
+#define HVISOR_VHOST_DEV_NET		1
+#define HVISOR_VHOST_DEV_BLK		2
+
+/* hvisor_vhost_blk_params.flags */
+#define HVISOR_VHOST_BLK_F_RO		(1U << 0)
+
+#define HVISOR_VHOST_BLK_SERIAL_LEN	20
+
+/**
+ * struct hvisor_vhost_blk_params - virtio-blk backend parameters
+ * @flags: HVISOR_VHOST_BLK_F_*
+ * @reserved0: zero
+ * @serial: GET_ID answer, not NUL-terminated when all 20 bytes are used
+ * @reserved1: zero
+ * @capacity: (out) size of the backing device in 512-byte sectors
+ * @reserved: zero
+ */
+struct hvisor_vhost_blk_params {
+	__u32 flags;
+	__u32 reserved0;
+	char serial[HVISOR_VHOST_BLK_SERIAL_LEN];
+	__u32 reserved1;
+	__u64 capacity;
+	__u64 reserved[3];
+};
+
+/**
+ * struct hvisor_vhost_net_params - virtio-net backend parameters
+ * @mac: the device's MAC; all zero asks for a generated one
+ * @reserved0: zero
+ * @reserved: zero
+ */
+struct hvisor_vhost_net_params {
+	__u8 mac[6];
+	__u16 reserved0;
+	__u64 reserved[6];
+};
+
+/**
+ * struct hvisor_vhost_dev - a device, for DEV_ADD (in/out) and DEV_NEXT (out)
+ * @dev_id: (out) module-wide device id, >= 1
+ * @type: HVISOR_VHOST_DEV_*
+ * @zone_id: zone the device belongs to
+ * @irq: hypervisor interrupt number injected into the zone (GIC INTID)
+ * @mmio_base: guest-physical base of the virtio-mmio register window
+ * @mmio_size: size of that window, >= 0x200 (0x1000 is customary)
+ * @backend_fd: (in) block device or tap fd; -1 for none (net only)
+ * @num_queues: requested queues (blk) or queue pairs (net); 0 for default
+ * @flags: zero
+ * @reserved0: zero
+ * @blk: parameters when @type is HVISOR_VHOST_DEV_BLK
+ * @net: parameters when @type is HVISOR_VHOST_DEV_NET
+ * @raw: size of the union
+ * @reserved: zero
+ */
+struct hvisor_vhost_dev {
+	__u32 dev_id;
+	__u32 type;
+	__u32 zone_id;
+	__u32 irq;
+	__u64 mmio_base;
+	__u64 mmio_size;
+	__s32 backend_fd;
+	__u32 num_queues;
+	__u32 flags;
+	__u32 reserved0;
+	union {
+		struct hvisor_vhost_blk_params blk;
+		struct hvisor_vhost_net_params net;
+		__u64 raw[8];
+	};
+	__u64 reserved[4];
+};
+
+/**
+ * struct hvisor_vhost_id - names a zone or a device
+ * @id: zone id or device id
+ * @reserved0: zero
+ * @reserved: zero
+ */
+struct hvisor_vhost_id {
+	__u32 id;
+	__u32 reserved0;
+	__u64 reserved[1];
+};
+
+/*
+ * 0xB8 is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst.
+ *
+ * VERSION	always succeeds; call it first and compare abi_version.
+ * ZONE_ADD	creates a zone; EEXIST if the id is taken, EINVAL on bad or
+ *		overlapping regions, ENOSPC when full.
+ * ZONE_DEL	removes a zone; ENOENT if unknown, EBUSY while it has devices.
+ * ZONE_NEXT	in: zone_id; out: the zone with the smallest id >= zone_id,
+ *		ENOENT when there is none (iterate with zone_id + 1).
+ * DEV_ADD	creates a device; ENOENT unknown zone, EEXIST MMIO window
+ *		overlaps another device's or IRQ already used in the zone,
+ *		EINVAL bad window/type, EBADF bad fd, ENOTBLK fd is not a block
+ *		device, EBUSY device already claimed, ENOSPC when full.
+ * DEV_DEL	removes a device (after quiescing its I/O); ENOENT if unknown.
+ * DEV_NEXT	in: dev_id; out: the device with the smallest id >= dev_id,
+ *		ENOENT when there is none.
+ */
+#define HVISOR_VHOST_IOC_MAGIC		0xB8
+#define HVISOR_VHOST_IOC_VERSION	_IOR(HVISOR_VHOST_IOC_MAGIC, 0x00, struct hvisor_vhost_version)
+#define HVISOR_VHOST_IOC_ZONE_ADD	_IOW(HVISOR_VHOST_IOC_MAGIC, 0x10, struct hvisor_vhost_zone)
+#define HVISOR_VHOST_IOC_ZONE_DEL	_IOW(HVISOR_VHOST_IOC_MAGIC, 0x11, struct hvisor_vhost_id)
+#define HVISOR_VHOST_IOC_ZONE_NEXT	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x12, struct hvisor_vhost_zone)
+#define HVISOR_VHOST_IOC_DEV_ADD	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x20, struct hvisor_vhost_dev)
+#define HVISOR_VHOST_IOC_DEV_DEL	_IOW(HVISOR_VHOST_IOC_MAGIC, 0x21, struct hvisor_vhost_id)
+#define HVISOR_VHOST_IOC_DEV_NEXT	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x22, struct hvisor_vhost_dev)
+
+#endif /* _UAPI_LINUX_HVISOR_VHOST_H */
