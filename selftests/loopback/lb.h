@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hvisor_vhost_loopback: test-only module that plays, inside root's own
+ * kernel, the two parties a board has and QEMU lacks:
+ *
+ *  - el2.c: the hypervisor.  It marshals every register access of an
+ *    emulated guest zone into a device_req on the bridge page, exactly as
+ *    hvisor's EL2 does, waits for the answer in cfg_flags/cfg_values, and
+ *    implements hypercall 1 by draining res_list;
+ *  - transport.c: the guest zone.  A virtio transport whose register
+ *    accesses go through el2.c, so that the stock virtio_blk and
+ *    virtio_net drivers bind to the backend's devices;
+ *  - loopback.c: module glue and the debugfs control files.
+ */
+#ifndef HVV_LOOPBACK_LB_H
+#define HVV_LOOPBACK_LB_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/virtio.h>
+#include <linux/workqueue.h>
+
+#define LB_NAME			"hvisor_vhost_loopback"
+
+/* The virtio-mmio magic value, "virt" read as a little-endian u32. */
+#define LB_MMIO_MAGIC		0x74726976
+#define LB_MMIO_MIN_SIZE	0x100
+
+/**
+ * struct lb_dev - one emulated virtio-mmio device of one zone
+ * @vdev: the device the virtio core and its driver see; its release
+ *	callback frees this structure
+ * @node: entry in lb_devs (lb_mutex and lb_dev_lock to change, either
+ *	to read)
+ * @zone: the zone whose accesses this is
+ * @base: guest-physical base of the register window
+ * @size: size of the window
+ * @irq: interrupt id the backend pushes for this device
+ * @bus_name: what bus_name() answers
+ * @core_ready: the virtio core has set up vdev's locks and vq list (it
+ *	does so before its first reset); config interrupts wait for it
+ * @irq_work: interrupt delivery in process context (see transport.c)
+ * @cb_lock: serialises virtqueue callbacks against find_vqs/del_vqs
+ * @vqs_ready: the vq list is complete and may be walked (@cb_lock)
+ * @accesses: blocking register accesses
+ * @notifies: posted QueueNotify writes
+ * @timeouts: accesses that got no answer in time
+ * @interrupts: {zone, irq} results delivered to this device
+ */
+struct lb_dev {
+	struct virtio_device vdev;
+	struct list_head node;
+	u32 zone;
+	u64 base;
+	u64 size;
+	u32 irq;
+	char bus_name[48];
+	bool core_ready;
+
+	struct work_struct irq_work;
+	struct mutex cb_lock;	/* vq callbacks vs. find_vqs/del_vqs */
+	bool vqs_ready;
+
+	atomic64_t accesses;
+	atomic64_t notifies;
+	atomic64_t timeouts;
+	atomic64_t interrupts;
+};
+
+/* Module-wide counters, shown in the stats file. */
+struct lb_stats {
+	atomic64_t accesses;
+	atomic64_t posted;
+	atomic64_t timeouts;
+	atomic64_t ring_full;
+	atomic64_t wakeups;
+	atomic64_t irqs_off_waits;
+	atomic64_t finish_calls;
+	atomic64_t res_delivered;
+	atomic64_t res_unknown;
+	atomic64_t res_bad;
+	atomic64_t slots_leaked;
+	atomic64_t dead_zones;
+};
+
+extern struct lb_stats lb_stats;
+extern unsigned int lb_timeout_ms;
+
+/* el2.c */
+int lb_el2_attach(void);
+void lb_el2_detach(void);
+int lb_el2_access(u32 zone, u64 addr, u64 size, bool is_write, u64 *value);
+int lb_el2_post(u32 zone, u64 addr, u64 size, u64 value);
+bool lb_zone_dead(u32 zone);
+void lb_el2_show(struct seq_file *m);
+
+/* transport.c */
+extern struct mutex lb_mutex;
+int lb_transport_init(void);
+void lb_transport_exit(void);
+int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq);
+int lb_dev_remove(bool has_zone, u32 zone, u64 base);
+void lb_dev_remove_all(void);
+bool lb_deliver(u32 zone, u32 irq);
+void lb_devs_show(struct seq_file *m);
+
+#endif /* HVV_LOOPBACK_LB_H */

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvisor_vhost_loopback: lets the stock virtio drivers of root's own kernel
+ * use hvisor_vhost's devices as a guest zone would, for tests without a
+ * hypervisor.  hvisor_vhost.ko must be loaded with hyp=loopback.
+ *
+ * Control files, in /sys/kernel/debug/hvisor_vhost_loopback/:
+ *
+ *  probe    (w) "<zone> <mmio_base> <mmio_size> <irq>": read MagicValue,
+ *           Version and DeviceID through the bridge and register a virtio
+ *           device; errors: EINVAL (syntax, size < 0x100), EEXIST (window
+ *           overlaps or irq used in that zone), ENODEV (bad magic or
+ *           device id 0), ENXIO (version not 2), ETIMEDOUT/EIO/EBUSY (no
+ *           answer: the zone is dead)
+ *  remove   (w) "<mmio_base>", "<zone> <mmio_base>" or "all"; ENOENT if
+ *           no such device, EINVAL if the base is used in several zones
+ *  devices  (r) one line per device: "<virtioN> zone= base= size= irq=
+ *           device_id= driver= dead= accesses= notifies= timeouts=
+ *           interrupts="
+ *  stats    (r) "<name> <value>" lines: module-wide counters and the
+ *           ring indices
+ *  raw      (w) "r <zone> <addr> <size>", "w <zone> <addr> <size> <value>"
+ *           (blocking) or "p <zone> <addr> <size> <value>" (posted, as a
+ *           QueueNotify): one access as EL2 would make it, to any address;
+ *           (r) the value of the last "r", as "0x<hex>"
+ *
+ * Numbers take C prefixes (0x...).  Parameter timeout_ms (default 5000):
+ * how long an access waits for its answer.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "lb.h"
+
+struct lb_stats lb_stats;
+
+unsigned int lb_timeout_ms = 5000;
+module_param_named(timeout_ms, lb_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(timeout_ms, "how long a register access waits for the backend (ms)");
+
+static struct dentry *lb_dir;
+
+static DEFINE_MUTEX(lb_raw_lock);
+static u64 lb_raw_value = ~0ULL;
+
+#define LB_CMD_MAX	128
+#define LB_MAX_ARGS	6
+
+/* Copy a command from user space and split it into words. */
+static int lb_get_cmd(const char __user *ubuf, size_t count, char *buf,
+		      char **argv)
+{
+	char *s = buf, *tok;
+	int argc = 0;
+
+	if (count >= LB_CMD_MAX)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+
+	while ((tok = strsep(&s, " \t\n")) != NULL) {
+		if (!*tok)
+			continue;
+		if (argc == LB_MAX_ARGS)
+			return -EINVAL;
+		argv[argc++] = tok;
+	}
+	return argc;
+}
+
+static ssize_t lb_probe_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	char buf[LB_CMD_MAX], *argv[LB_MAX_ARGS];
+	u32 zone, irq;
+	u64 base, size;
+	int argc, ret;
+
+	argc = lb_get_cmd(ubuf, count, buf, argv);
+	if (argc < 0)
+		return argc;
+	if (argc != 4 || kstrtou32(argv[0], 0, &zone) ||
+	    kstrtou64(argv[1], 0, &base) || kstrtou64(argv[2], 0, &size) ||
+	    kstrtou32(argv[3], 0, &irq))
+		return -EINVAL;
+
+	ret = lb_dev_create(zone, base, size, irq);
+	return ret ? ret : count;
+}
+
+static ssize_t lb_remove_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	char buf[LB_CMD_MAX], *argv[LB_MAX_ARGS];
+	u32 zone = 0;
+	u64 base;
+	int argc, ret;
+
+	argc = lb_get_cmd(ubuf, count, buf, argv);
+	if (argc < 0)
+		return argc;
+	if (argc == 1 && !strcmp(argv[0], "all")) {
+		lb_dev_remove_all();
+		return count;
+	}
+	if (argc == 1)
+		ret = kstrtou64(argv[0], 0, &base);
+	else if (argc == 2)
+		ret = kstrtou32(argv[0], 0, &zone) ?:
+		      kstrtou64(argv[1], 0, &base);
+	else
+		ret = -EINVAL;
+	if (ret)
+		return -EINVAL;
+
+	ret = lb_dev_remove(argc == 2, zone, base);
+	return ret ? ret : count;
+}
+
+static ssize_t lb_raw_write(struct file *file, const char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	char buf[LB_CMD_MAX], *argv[LB_MAX_ARGS];
+	u64 addr, size, value = 0;
+	u32 zone;
+	char op;
+	int argc, ret;
+
+	argc = lb_get_cmd(ubuf, count, buf, argv);
+	if (argc < 0)
+		return argc;
+	if (argc < 4 || strlen(argv[0]) != 1)
+		return -EINVAL;
+	op = argv[0][0];
+	if (argc != (op == 'r' ? 4 : 5) || (op != 'r' && op != 'w' && op != 'p'))
+		return -EINVAL;
+	if (kstrtou32(argv[1], 0, &zone) || kstrtou64(argv[2], 0, &addr) ||
+	    kstrtou64(argv[3], 0, &size) ||
+	    (argc == 5 && kstrtou64(argv[4], 0, &value)))
+		return -EINVAL;
+
+	mutex_lock(&lb_raw_lock);
+	if (op == 'p')
+		ret = lb_el2_post(zone, addr, size, value);
+	else
+		ret = lb_el2_access(zone, addr, size, op == 'w', &value);
+	if (op == 'r')
+		lb_raw_value = value;
+	mutex_unlock(&lb_raw_lock);
+	return ret ? ret : count;
+}
+
+static ssize_t lb_raw_read(struct file *file, char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	char buf[24];
+	int len;
+
+	mutex_lock(&lb_raw_lock);
+	len = scnprintf(buf, sizeof(buf), "0x%llx\n", lb_raw_value);
+	mutex_unlock(&lb_raw_lock);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
+}
+
+static int lb_devices_show(struct seq_file *m, void *unused)
+{
+	lb_devs_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(lb_devices);
+
+static int lb_stats_show(struct seq_file *m, void *unused)
+{
+	lb_el2_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(lb_stats);
+
+static const struct file_operations lb_probe_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= lb_probe_write,
+	.llseek	= noop_llseek,
+};
+
+static const struct file_operations lb_remove_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= lb_remove_write,
+	.llseek	= noop_llseek,
+};
+
+static const struct file_operations lb_raw_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.read	= lb_raw_read,
+	.write	= lb_raw_write,
+	.llseek	= default_llseek,
+};
+
+static int __init lb_init(void)
+{
+	int ret;
+
+	ret = lb_transport_init();
+	if (ret)
+		return ret;
+	ret = lb_el2_attach();
+	if (ret) {
+		pr_err(LB_NAME ": cannot attach to the backend (%d): is hvisor_vhost loaded with hyp=loopback?\n",
+		       ret);
+		lb_transport_exit();
+		return ret;
+	}
+
+	lb_dir = debugfs_create_dir(LB_NAME, NULL);
+	debugfs_create_file("probe", 0200, lb_dir, NULL, &lb_probe_fops);
+	debugfs_create_file("remove", 0200, lb_dir, NULL, &lb_remove_fops);
+	debugfs_create_file("devices", 0444, lb_dir, NULL, &lb_devices_fops);
+	debugfs_create_file("stats", 0444, lb_dir, NULL, &lb_stats_fops);
+	debugfs_create_file("raw", 0600, lb_dir, NULL, &lb_raw_fops);
+	return 0;
+}
+
+static void __exit lb_exit(void)
+{
+	/* Waits for control-file operations in progress. */
+	debugfs_remove_recursive(lb_dir);
+	/* Drivers' remove paths still need the bridge and interrupts. */
+	lb_dev_remove_all();
+	lb_el2_detach();
+	lb_transport_exit();
+}
+
+module_init(lb_init);
+module_exit(lb_exit);
+
+MODULE_DESCRIPTION("hvisor_vhost test rig: hypervisor and guest zone in one kernel");
+MODULE_LICENSE("GPL");

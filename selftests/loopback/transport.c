@@ -1,0 +1,778 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest zone's half of the loopback: a virtio-mmio (version 2 only)
+ * transport whose registers are the backend's, every access going through
+ * el2.c as a trapped access of a guest vCPU would.  The stock virtio
+ * drivers bind to the devices it registers, in root's own kernel.
+ *
+ * The rings and buffers are ordinary kernel memory.  VIRTIO_F_ACCESS_PLATFORM
+ * is never accepted, so the virtio core puts physical addresses into the
+ * rings; the tests give the zone RAM regions that map root's System RAM
+ * one to one (guest-physical == host-physical), so the backend reaches
+ * them through its normal translation.
+ */
+
+#include <linux/bottom_half.h>
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+#include <linux/version.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
+
+#include "lb.h"
+
+/* Alignment between the parts of a legacy-layout vring, as virtio-mmio. */
+#define LB_VRING_ALIGN		PAGE_SIZE
+
+/* Serialises probe, remove and listing; outside lb_dev_lock. */
+DEFINE_MUTEX(lb_mutex);
+static LIST_HEAD(lb_devs);
+/* Protects lb_devs against hypercall 1, which runs in any context. */
+static DEFINE_SPINLOCK(lb_dev_lock);
+
+static struct workqueue_struct *lb_wq;
+static struct device *lb_root;
+
+static inline struct lb_dev *to_lb_dev(struct virtio_device *vdev)
+{
+	return container_of(vdev, struct lb_dev, vdev);
+}
+
+/* Register accesses of this device's window */
+
+static int lb_read(struct lb_dev *ldev, unsigned int off, unsigned int size,
+		   u64 *val)
+{
+	int ret;
+
+	atomic64_inc(&ldev->accesses);
+	ret = lb_el2_access(ldev->zone, ldev->base + off, size, false, val);
+	if (ret == -ETIMEDOUT)
+		atomic64_inc(&ldev->timeouts);
+	return ret;
+}
+
+static int lb_write(struct lb_dev *ldev, unsigned int off, unsigned int size,
+		    u64 val)
+{
+	int ret;
+
+	atomic64_inc(&ldev->accesses);
+	ret = lb_el2_access(ldev->zone, ldev->base + off, size, true, &val);
+	if (ret == -ETIMEDOUT)
+		atomic64_inc(&ldev->timeouts);
+	return ret;
+}
+
+/* A failed read answers all ones, as a bus error would. */
+static u32 lb_readl(struct lb_dev *ldev, unsigned int off)
+{
+	u64 val;
+
+	lb_read(ldev, off, 4, &val);
+	return val;
+}
+
+static void lb_writel(struct lb_dev *ldev, unsigned int off, u32 val)
+{
+	lb_write(ldev, off, 4, val);
+}
+
+/* Configuration interface */
+
+static bool lb_cfg_in_window(struct lb_dev *ldev, unsigned int offset,
+			     unsigned int len)
+{
+	if ((u64)VIRTIO_MMIO_CONFIG + offset + len <= ldev->size)
+		return true;
+	dev_warn_ratelimited(&ldev->vdev.dev,
+			     "config access at 0x%x+%u beyond the 0x%llx window\n",
+			     offset, len, ldev->size);
+	return false;
+}
+
+/* Config space is little-endian; bytes are placed explicitly. */
+static void lb_put_le(u8 *p, u64 val, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		p[i] = val >> (8 * i);
+}
+
+static u64 lb_get_le(const u8 *p, unsigned int len)
+{
+	unsigned int i;
+	u64 val = 0;
+
+	for (i = 0; i < len; i++)
+		val |= (u64)p[i] << (8 * i);
+	return val;
+}
+
+static void lb_get(struct virtio_device *vdev, unsigned int offset,
+		   void *buf, unsigned int len)
+{
+	struct lb_dev *ldev = to_lb_dev(vdev);
+	unsigned int off = VIRTIO_MMIO_CONFIG + offset;
+	u8 *p = buf;
+	unsigned int i;
+	u64 val;
+
+	if (!lb_cfg_in_window(ldev, offset, len)) {
+		memset(buf, 0xff, len);
+		return;
+	}
+
+	switch (len) {
+	case 1:
+	case 2:
+	case 4:
+		lb_read(ldev, off, len, &val);
+		lb_put_le(p, val, len);
+		break;
+	case 8:
+		/*
+		 * Two 32-bit halves, as a 32-bit bus would; the core retries
+		 * on a ConfigGeneration change for multi-access fields.
+		 */
+		lb_read(ldev, off, 4, &val);
+		lb_put_le(p, val, 4);
+		lb_read(ldev, off + 4, 4, &val);
+		lb_put_le(p + 4, val, 4);
+		break;
+	default:
+		for (i = 0; i < len; i++) {
+			lb_read(ldev, off + i, 1, &val);
+			p[i] = val;
+		}
+		break;
+	}
+}
+
+static void lb_set(struct virtio_device *vdev, unsigned int offset,
+		   const void *buf, unsigned int len)
+{
+	struct lb_dev *ldev = to_lb_dev(vdev);
+	unsigned int off = VIRTIO_MMIO_CONFIG + offset;
+	const u8 *p = buf;
+	unsigned int i;
+
+	if (!lb_cfg_in_window(ldev, offset, len))
+		return;
+
+	switch (len) {
+	case 1:
+	case 2:
+	case 4:
+		lb_write(ldev, off, len, lb_get_le(p, len));
+		break;
+	case 8:
+		lb_write(ldev, off, 4, lb_get_le(p, 4));
+		lb_write(ldev, off + 4, 4, lb_get_le(p + 4, 4));
+		break;
+	default:
+		for (i = 0; i < len; i++)
+			lb_write(ldev, off + i, 1, p[i]);
+		break;
+	}
+}
+
+static u32 lb_generation(struct virtio_device *vdev)
+{
+	return lb_readl(to_lb_dev(vdev), VIRTIO_MMIO_CONFIG_GENERATION);
+}
+
+static u8 lb_get_status(struct virtio_device *vdev)
+{
+	return lb_readl(to_lb_dev(vdev), VIRTIO_MMIO_STATUS) & 0xff;
+}
+
+static void lb_set_status(struct virtio_device *vdev, u8 status)
+{
+	/* Zero means reset, which goes through lb_reset(). */
+	WARN_ON(!status);
+	lb_writel(to_lb_dev(vdev), VIRTIO_MMIO_STATUS, status);
+}
+
+static void lb_reset(struct virtio_device *vdev)
+{
+	struct lb_dev *ldev = to_lb_dev(vdev);
+	ktime_t deadline;
+	u64 status;
+
+	/*
+	 * register_virtio_device() sets up vdev's config lock and vq list
+	 * before it resets the device for the first time; from now on an
+	 * interrupt may call into the core.  Pairs with the acquire in
+	 * lb_irq_work().
+	 */
+	smp_store_release(&ldev->core_ready, true);
+
+	lb_writel(ldev, VIRTIO_MMIO_STATUS, 0);
+	/* The reset is complete when Status reads back 0 (virtio 1.x). */
+	deadline = ktime_add_ms(ktime_get(), READ_ONCE(lb_timeout_ms));
+	for (;;) {
+		if (lb_read(ldev, VIRTIO_MMIO_STATUS, 4, &status))
+			return;
+		if (!(u32)status)
+			return;
+		if (ktime_after(ktime_get(), deadline)) {
+			dev_err(&vdev->dev, "reset: Status still 0x%x after %u ms\n",
+				(u32)status, READ_ONCE(lb_timeout_ms));
+			return;
+		}
+		usleep_range(20, 100);
+	}
+}
+
+static u64 lb_get_features(struct virtio_device *vdev)
+{
+	struct lb_dev *ldev = to_lb_dev(vdev);
+	u64 features;
+
+	lb_writel(ldev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	features = lb_readl(ldev, VIRTIO_MMIO_DEVICE_FEATURES);
+	features <<= 32;
+	lb_writel(ldev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	features |= lb_readl(ldev, VIRTIO_MMIO_DEVICE_FEATURES);
+	return features;
+}
+
+static int lb_finalize_features(struct virtio_device *vdev)
+{
+	struct lb_dev *ldev = to_lb_dev(vdev);
+
+	vring_transport_features(vdev);
+
+	/*
+	 * The rings must carry physical addresses, not DMA addresses of
+	 * this kernel's parent device: never accept ACCESS_PLATFORM.
+	 * NOTIFICATION_DATA would change what QueueNotify carries, which
+	 * this transport does not implement.
+	 */
+	if (__virtio_test_bit(vdev, VIRTIO_F_ACCESS_PLATFORM)) {
+		dev_info(&vdev->dev, "not accepting VIRTIO_F_ACCESS_PLATFORM\n");
+		__virtio_clear_bit(vdev, VIRTIO_F_ACCESS_PLATFORM);
+	}
+#ifdef VIRTIO_F_NOTIFICATION_DATA
+	__virtio_clear_bit(vdev, VIRTIO_F_NOTIFICATION_DATA);
+#endif
+
+	if (!__virtio_test_bit(vdev, VIRTIO_F_VERSION_1)) {
+		dev_err(&vdev->dev, "virtio-mmio version 2 devices must offer VIRTIO_F_VERSION_1\n");
+		return -EINVAL;
+	}
+
+	lb_writel(ldev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	lb_writel(ldev, VIRTIO_MMIO_DRIVER_FEATURES, vdev->features >> 32);
+	lb_writel(ldev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	lb_writel(ldev, VIRTIO_MMIO_DRIVER_FEATURES, (u32)vdev->features);
+	return lb_zone_dead(ldev->zone) ? -EIO : 0;
+}
+
+/* Virtqueues */
+
+/* Posted: the only access that may come from atomic context. */
+static bool lb_notify(struct virtqueue *vq)
+{
+	struct lb_dev *ldev = to_lb_dev(vq->vdev);
+
+	atomic64_inc(&ldev->notifies);
+	/* false marks the queue broken: right for a dead zone. */
+	return !lb_el2_post(ldev->zone, ldev->base + VIRTIO_MMIO_QUEUE_NOTIFY,
+			    4, vq->index);
+}
+
+static struct virtqueue *lb_setup_vq(struct lb_dev *ldev, unsigned int index,
+				     vq_callback_t *callback, const char *name,
+				     bool ctx)
+{
+	struct virtqueue *vq;
+	u64 addr;
+	u64 val;
+	u32 num;
+
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_SEL, index);
+	/* The queue must not be live already. */
+	if (lb_read(ldev, VIRTIO_MMIO_QUEUE_READY, 4, &val))
+		return ERR_PTR(-EIO);
+	if (val)
+		return ERR_PTR(-ENOENT);
+	if (lb_read(ldev, VIRTIO_MMIO_QUEUE_NUM_MAX, 4, &val))
+		return ERR_PTR(-EIO);
+	num = val;
+	if (!num)
+		return ERR_PTR(-ENOENT);
+
+	vq = vring_create_virtqueue(index, num, LB_VRING_ALIGN, &ldev->vdev,
+				    true, true, ctx, lb_notify, callback, name);
+	if (!vq)
+		return ERR_PTR(-ENOMEM);
+	vq->num_max = num;
+
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_NUM, virtqueue_get_vring_size(vq));
+	addr = virtqueue_get_desc_addr(vq);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_DESC_LOW, (u32)addr);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_DESC_HIGH, addr >> 32);
+	addr = virtqueue_get_avail_addr(vq);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (u32)addr);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, addr >> 32);
+	addr = virtqueue_get_used_addr(vq);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_USED_LOW, (u32)addr);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_USED_HIGH, addr >> 32);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_READY, 1);
+
+	if (lb_zone_dead(ldev->zone)) {
+		vring_del_virtqueue(vq);
+		return ERR_PTR(-EIO);
+	}
+	return vq;
+}
+
+static void lb_del_vq(struct lb_dev *ldev, struct virtqueue *vq)
+{
+	u64 ready;
+
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_SEL, vq->index);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_READY, 0);
+	if (!lb_read(ldev, VIRTIO_MMIO_QUEUE_READY, 4, &ready) && ready)
+		dev_warn(&ldev->vdev.dev, "queue %u still ready after disabling it\n",
+			 vq->index);
+	vring_del_virtqueue(vq);
+}
+
+static void lb_del_vqs(struct virtio_device *vdev)
+{
+	struct lb_dev *ldev = to_lb_dev(vdev);
+	struct virtqueue *vq, *n;
+
+	/* No callback walks the list once this is false. */
+	mutex_lock(&ldev->cb_lock);
+	ldev->vqs_ready = false;
+	mutex_unlock(&ldev->cb_lock);
+
+	list_for_each_entry_safe(vq, n, &vdev->vqs, list)
+		lb_del_vq(ldev, vq);
+}
+
+static int lb_find_one(struct lb_dev *ldev, struct virtqueue **vqp,
+		       unsigned int *index, vq_callback_t *callback,
+		       const char *name, bool ctx)
+{
+	if (!name) {
+		*vqp = NULL;
+		return 0;
+	}
+	*vqp = lb_setup_vq(ldev, (*index)++, callback, name, ctx);
+	return PTR_ERR_OR_ZERO(*vqp);
+}
+
+static int lb_find_done(struct lb_dev *ldev, int err)
+{
+	if (err) {
+		lb_del_vqs(&ldev->vdev);
+		return err;
+	}
+	mutex_lock(&ldev->cb_lock);
+	ldev->vqs_ready = true;
+	mutex_unlock(&ldev->cb_lock);
+	return 0;
+}
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+static int lb_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+		       struct virtqueue *vqs[],
+		       struct virtqueue_info vqs_info[],
+		       struct irq_affinity *desc)
+{
+	struct lb_dev *ldev = to_lb_dev(vdev);
+	unsigned int i, index = 0;
+	int err = 0;
+
+	for (i = 0; i < nvqs && !err; i++)
+		err = lb_find_one(ldev, &vqs[i], &index, vqs_info[i].callback,
+				  vqs_info[i].name, vqs_info[i].ctx);
+	return lb_find_done(ldev, err);
+}
+#else
+static int lb_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+		       struct virtqueue *vqs[], vq_callback_t *callbacks[],
+		       const char * const names[], const bool *ctx,
+		       struct irq_affinity *desc)
+{
+	struct lb_dev *ldev = to_lb_dev(vdev);
+	unsigned int i, index = 0;
+	int err = 0;
+
+	for (i = 0; i < nvqs && !err; i++)
+		err = lb_find_one(ldev, &vqs[i], &index, callbacks[i],
+				  names[i], ctx ? ctx[i] : false);
+	return lb_find_done(ldev, err);
+}
+#endif
+
+/* Callbacks run under cb_lock: taking it waits for a running one. */
+static void lb_synchronize_cbs(struct virtio_device *vdev)
+{
+	struct lb_dev *ldev = to_lb_dev(vdev);
+
+	mutex_lock(&ldev->cb_lock);
+	mutex_unlock(&ldev->cb_lock);
+}
+
+static const char *lb_bus_name(struct virtio_device *vdev)
+{
+	return to_lb_dev(vdev)->bus_name;
+}
+
+static bool lb_get_shm_region(struct virtio_device *vdev,
+			      struct virtio_shm_region *region, u8 id)
+{
+	struct lb_dev *ldev = to_lb_dev(vdev);
+	u64 len, addr;
+
+	lb_writel(ldev, VIRTIO_MMIO_SHM_SEL, id);
+	len = lb_readl(ldev, VIRTIO_MMIO_SHM_LEN_LOW);
+	len |= (u64)lb_readl(ldev, VIRTIO_MMIO_SHM_LEN_HIGH) << 32;
+	region->len = len;
+	/* All ones: no such region. */
+	if (len == ~0ULL)
+		return false;
+
+	addr = lb_readl(ldev, VIRTIO_MMIO_SHM_BASE_LOW);
+	addr |= (u64)lb_readl(ldev, VIRTIO_MMIO_SHM_BASE_HIGH) << 32;
+	region->addr = addr;
+	return true;
+}
+
+static const struct virtio_config_ops lb_config_ops = {
+	.get			= lb_get,
+	.set			= lb_set,
+	.generation		= lb_generation,
+	.get_status		= lb_get_status,
+	.set_status		= lb_set_status,
+	.reset			= lb_reset,
+	.find_vqs		= lb_find_vqs,
+	.del_vqs		= lb_del_vqs,
+	.synchronize_cbs	= lb_synchronize_cbs,
+	.get_features		= lb_get_features,
+	.finalize_features	= lb_finalize_features,
+	.bus_name		= lb_bus_name,
+	.get_shm_region		= lb_get_shm_region,
+};
+
+/*
+ * Device interrupts.  On a board, the hypervisor injects the device's IRQ
+ * and the zone's handler reads InterruptStatus in hard-IRQ context.  Here
+ * that read is a blocking bridge access whose answer may need the wake-up
+ * interrupt on this very CPU, and possibly a backend work item (a reset in
+ * progress), so it cannot be made in hard-IRQ context or with interrupts
+ * off.  Delivery therefore runs in a work item; the virtqueue and config
+ * callbacks run with bottom halves disabled, as drivers expect of an
+ * interrupt handler (NAPI scheduling, block completions raise softirqs
+ * that then run at local_bh_enable()).
+ */
+static void lb_irq_work(struct work_struct *work)
+{
+	struct lb_dev *ldev = container_of(work, struct lb_dev, irq_work);
+	struct virtqueue *vq;
+	u64 isr;
+
+	if (lb_read(ldev, VIRTIO_MMIO_INTERRUPT_STATUS, 4, &isr) || !isr)
+		return;
+	isr = (u32)isr;
+	lb_write(ldev, VIRTIO_MMIO_INTERRUPT_ACK, 4, isr);
+
+	mutex_lock(&ldev->cb_lock);
+	local_bh_disable();
+	if ((isr & VIRTIO_MMIO_INT_VRING) && ldev->vqs_ready)
+		virtio_device_for_each_vq(&ldev->vdev, vq)
+			vring_interrupt(0, vq);
+	/* Pairs with the release in lb_reset(). */
+	if ((isr & VIRTIO_MMIO_INT_CONFIG) && smp_load_acquire(&ldev->core_ready))
+		virtio_config_changed(&ldev->vdev);
+	local_bh_enable();
+	mutex_unlock(&ldev->cb_lock);
+}
+
+/* Hypercall 1 found {zone, irq}: any context. */
+bool lb_deliver(u32 zone, u32 irq)
+{
+	struct lb_dev *ldev;
+	unsigned long flags;
+	bool found = false;
+
+	spin_lock_irqsave(&lb_dev_lock, flags);
+	list_for_each_entry(ldev, &lb_devs, node) {
+		if (ldev->zone == zone && ldev->irq == irq) {
+			atomic64_inc(&ldev->interrupts);
+			queue_work(lb_wq, &ldev->irq_work);
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&lb_dev_lock, flags);
+	return found;
+}
+
+/* Device lifetime */
+
+static void lb_release(struct device *dev)
+{
+	struct virtio_device *vdev = dev_to_virtio(dev);
+
+	kfree(to_lb_dev(vdev));
+}
+
+static int lb_check_new(u32 zone, u64 base, u64 size, u32 irq)
+{
+	struct lb_dev *ldev;
+
+	lockdep_assert_held(&lb_mutex);
+	list_for_each_entry(ldev, &lb_devs, node) {
+		if (ldev->zone != zone)
+			continue;
+		if (base < ldev->base + ldev->size && ldev->base < base + size) {
+			pr_info(LB_NAME ": zone %u: window 0x%llx+0x%llx overlaps 0x%llx+0x%llx\n",
+				zone, base, size, ldev->base, ldev->size);
+			return -EEXIST;
+		}
+		if (ldev->irq == irq) {
+			pr_info(LB_NAME ": zone %u: irq %u already used by 0x%llx\n",
+				zone, irq, ldev->base);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+/* Identify the device through the bridge, as virtio_mmio's probe does. */
+static int lb_identify(struct lb_dev *ldev)
+{
+	u64 magic, version, id, vendor;
+	int ret;
+
+	ret = lb_read(ldev, VIRTIO_MMIO_MAGIC_VALUE, 4, &magic);
+	if (ret)
+		return ret;
+	if (magic != LB_MMIO_MAGIC) {
+		pr_info(LB_NAME ": zone %u 0x%llx: wrong magic 0x%08llx\n",
+			ldev->zone, ldev->base, magic);
+		return -ENODEV;
+	}
+	ret = lb_read(ldev, VIRTIO_MMIO_VERSION, 4, &version);
+	if (ret)
+		return ret;
+	if (version != 2) {
+		pr_info(LB_NAME ": zone %u 0x%llx: version %llu, only 2 is supported\n",
+			ldev->zone, ldev->base, version);
+		return -ENXIO;
+	}
+	ret = lb_read(ldev, VIRTIO_MMIO_DEVICE_ID, 4, &id);
+	if (ret)
+		return ret;
+	if (!id) {
+		pr_info(LB_NAME ": zone %u 0x%llx: device id 0 (placeholder)\n",
+			ldev->zone, ldev->base);
+		return -ENODEV;
+	}
+	ret = lb_read(ldev, VIRTIO_MMIO_VENDOR_ID, 4, &vendor);
+	if (ret)
+		return ret;
+	ldev->vdev.id.device = id;
+	ldev->vdev.id.vendor = vendor;
+	return 0;
+}
+
+/**
+ * lb_dev_create() - emulate a device of @zone and register it
+ * @zone: zone id
+ * @base: guest-physical base of its register window
+ * @size: window size
+ * @irq: interrupt id the backend injects for it
+ *
+ * Return: 0; -EINVAL bad window; -EEXIST window or irq already used in the
+ * zone; -ENODEV wrong magic or device id 0; -ENXIO version is not 2;
+ * -EIO/-ETIMEDOUT/-EBUSY the bridge did not answer; -ENOMEM; or what
+ * register_virtio_device() returned.
+ */
+int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq)
+{
+	struct lb_dev *ldev;
+	unsigned long flags;
+	int ret;
+
+	if (size < LB_MMIO_MIN_SIZE || base + size < base)
+		return -EINVAL;
+
+	mutex_lock(&lb_mutex);
+	ret = lb_check_new(zone, base, size, irq);
+	if (ret)
+		goto out_unlock;
+
+	ret = -ENOMEM;
+	ldev = kzalloc(sizeof(*ldev), GFP_KERNEL);
+	if (!ldev)
+		goto out_unlock;
+	ldev->zone = zone;
+	ldev->base = base;
+	ldev->size = size;
+	ldev->irq = irq;
+	snprintf(ldev->bus_name, sizeof(ldev->bus_name), "hvv-lb-z%u@%llx",
+		 zone, base);
+	INIT_WORK(&ldev->irq_work, lb_irq_work);
+	mutex_init(&ldev->cb_lock);
+
+	ret = lb_identify(ldev);
+	if (ret) {
+		kfree(ldev);
+		goto out_unlock;
+	}
+
+	ldev->vdev.dev.parent = lb_root;
+	ldev->vdev.dev.release = lb_release;
+	ldev->vdev.config = &lb_config_ops;
+
+	/* Visible to hypercall 1 before the driver probes: it needs IRQs. */
+	spin_lock_irqsave(&lb_dev_lock, flags);
+	list_add_tail(&ldev->node, &lb_devs);
+	spin_unlock_irqrestore(&lb_dev_lock, flags);
+
+	ret = register_virtio_device(&ldev->vdev);
+	if (ret) {
+		spin_lock_irqsave(&lb_dev_lock, flags);
+		list_del(&ldev->node);
+		spin_unlock_irqrestore(&lb_dev_lock, flags);
+		cancel_work_sync(&ldev->irq_work);
+		/* The device is initialised: its release frees ldev. */
+		put_device(&ldev->vdev.dev);
+		goto out_unlock;
+	}
+	pr_info(LB_NAME ": zone %u 0x%llx irq %u: %s, virtio device id %u\n",
+		zone, base, irq, dev_name(&ldev->vdev.dev),
+		ldev->vdev.id.device);
+
+out_unlock:
+	mutex_unlock(&lb_mutex);
+	return ret;
+}
+
+static void lb_dev_destroy(struct lb_dev *ldev)
+{
+	unsigned long flags;
+
+	lockdep_assert_held(&lb_mutex);
+	/*
+	 * Keep ldev until the end: unregistering drops the core's reference,
+	 * and the driver's remove still needs interrupts (I/O is drained
+	 * while it runs), so the device stays on the list until then.
+	 */
+	get_device(&ldev->vdev.dev);
+	unregister_virtio_device(&ldev->vdev);
+
+	spin_lock_irqsave(&lb_dev_lock, flags);
+	list_del(&ldev->node);
+	spin_unlock_irqrestore(&lb_dev_lock, flags);
+	/* Hypercall 1 can no longer queue it; wait for a running one. */
+	cancel_work_sync(&ldev->irq_work);
+
+	pr_info(LB_NAME ": zone %u 0x%llx: %s removed\n", ldev->zone,
+		ldev->base, dev_name(&ldev->vdev.dev));
+	put_device(&ldev->vdev.dev);
+}
+
+/**
+ * lb_dev_remove() - unregister and free an emulated device
+ * @has_zone: match @zone as well; otherwise @base must be unique
+ * @zone: zone id
+ * @base: guest-physical base of the device's window
+ *
+ * Return: 0, -ENOENT no such device, -EINVAL @base is used in several
+ * zones and no zone was given.
+ */
+int lb_dev_remove(bool has_zone, u32 zone, u64 base)
+{
+	struct lb_dev *ldev, *found = NULL;
+	int ret = 0;
+
+	mutex_lock(&lb_mutex);
+	list_for_each_entry(ldev, &lb_devs, node) {
+		if (ldev->base != base || (has_zone && ldev->zone != zone))
+			continue;
+		if (found) {
+			ret = -EINVAL;
+			goto out_unlock;
+		}
+		found = ldev;
+	}
+	if (!found) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	lb_dev_destroy(found);
+
+out_unlock:
+	mutex_unlock(&lb_mutex);
+	return ret;
+}
+
+void lb_dev_remove_all(void)
+{
+	mutex_lock(&lb_mutex);
+	while (!list_empty(&lb_devs))
+		lb_dev_destroy(list_first_entry(&lb_devs, struct lb_dev, node));
+	mutex_unlock(&lb_mutex);
+}
+
+/* The devices file: one line per device, key=value fields. */
+void lb_devs_show(struct seq_file *m)
+{
+	struct lb_dev *ldev;
+	const char *drv;
+
+	mutex_lock(&lb_mutex);
+	list_for_each_entry(ldev, &lb_devs, node) {
+		/* The device lock keeps the driver bound while we print it. */
+		device_lock(&ldev->vdev.dev);
+		drv = ldev->vdev.dev.driver ? ldev->vdev.dev.driver->name : "-";
+		seq_printf(m, "%s zone=%u base=0x%llx size=0x%llx irq=%u device_id=%u driver=%s dead=%d accesses=%lld notifies=%lld timeouts=%lld interrupts=%lld\n",
+			   dev_name(&ldev->vdev.dev), ldev->zone, ldev->base,
+			   ldev->size, ldev->irq, ldev->vdev.id.device, drv,
+			   lb_zone_dead(ldev->zone),
+			   atomic64_read(&ldev->accesses),
+			   atomic64_read(&ldev->notifies),
+			   atomic64_read(&ldev->timeouts),
+			   atomic64_read(&ldev->interrupts));
+		device_unlock(&ldev->vdev.dev);
+	}
+	mutex_unlock(&lb_mutex);
+}
+
+int lb_transport_init(void)
+{
+	/*
+	 * Block completions go through here, so it must make progress under
+	 * memory pressure (WQ_MEM_RECLAIM).
+	 */
+	lb_wq = alloc_workqueue("hvv_loopback", WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	if (!lb_wq)
+		return -ENOMEM;
+	lb_root = root_device_register(LB_NAME);
+	if (IS_ERR(lb_root)) {
+		destroy_workqueue(lb_wq);
+		return PTR_ERR(lb_root);
+	}
+	return 0;
+}
+
+void lb_transport_exit(void)
+{
+	root_device_unregister(lb_root);
+	destroy_workqueue(lb_wq);
+}
