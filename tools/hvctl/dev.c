@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvctl add-blk and del: creating and removing devices.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hvctl.h"
+
+#define DEFAULT_MMIO_SIZE	0x200
+
+void help_add_blk(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s add-blk <path> --zone Z --mmio BASE [--size SIZE] --irq N\n"
+		"                  [--ro] [--serial S] [--queues N]\n"
+		"\n"
+		"Serve the block device <path> to zone Z as a virtio-blk device\n"
+		"whose virtio-mmio registers are at guest-physical BASE, raising\n"
+		"interrupt N in the zone. Prints the new device's id.\n"
+		"\n"
+		"  --zone Z       zone the device belongs to (see '%s zone add')\n"
+		"  --mmio BASE    guest-physical base of the register window\n"
+		"  --size SIZE    size of the window (default 0x%x, at least 0x200)\n"
+		"  --irq N        interrupt injected into the zone (GIC INTID)\n"
+		"  --ro           read-only: open <path> read-only, refuse writes\n"
+		"  --serial S     serial number the guest reads (at most %u bytes)\n"
+		"  --queues N     number of request queues (default: the module's)\n"
+		"\n"
+		"<path> must be a block device; image files are not supported yet\n"
+		"(exit status 2).\n",
+		prog, prog, DEFAULT_MMIO_SIZE, HVISOR_VHOST_BLK_SERIAL_LEN);
+}
+
+void help_del(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s del <dev-id>\n"
+		"\n"
+		"Remove device <dev-id> (see '%s list'), after its I/O has\n"
+		"stopped.\n", prog, prog);
+}
+
+static void dev_add_error(int e, const char *path,
+			  const struct hvisor_vhost_dev *d,
+			  const struct hvisor_vhost_version *ver)
+{
+	const char *what = "cannot add device";
+
+	switch (e) {
+	case ENOENT:
+		err_msg("%s: zone %u does not exist (create it with '%s zone add')",
+			what, d->zone_id, prog);
+		break;
+	case EEXIST:
+		err_msg("%s: MMIO window 0x%llx-0x%llx overlaps another device's, or IRQ %u is already used in zone %u",
+			what, (unsigned long long)d->mmio_base,
+			(unsigned long long)(d->mmio_base + d->mmio_size - 1),
+			d->irq, d->zone_id);
+		break;
+	case EINVAL:
+		err_msg("%s: the module refused the parameters (%s: bad MMIO window 0x%llx size 0x%llx, queue count or serial)",
+			what, strerror(e), (unsigned long long)d->mmio_base,
+			(unsigned long long)d->mmio_size);
+		break;
+	case EBADF:
+		err_msg("%s: %s: the module could not use the descriptor (%s)",
+			what, path, strerror(e));
+		break;
+	case ENOTBLK:
+		err_msg("%s: %s is not a block device", what, path);
+		break;
+	case EBUSY:
+		err_msg("%s: %s is already in use (claimed by another device or opened exclusively)",
+			what, path);
+		break;
+	case ENOSPC:
+		err_msg("%s: no room for another device (the module holds at most %u)",
+			what, ver->max_devices);
+		break;
+	case ENOTTY:
+		err_msg("%s: the module does not support this device type (%s)",
+			what, strerror(e));
+		break;
+	case EPERM:
+	case EACCES:
+		err_msg("%s: %s (needs root)", what, strerror(e));
+		break;
+	default:
+		err_msg("%s: %s", what, strerror(e));
+	}
+}
+
+/* Open the backing block device; exits on failure. */
+static int open_backing(const char *path, bool ro)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		switch (e) {
+		case ENOENT:
+		case ENOTDIR:
+			usage_error("add-blk", "%s: no such file or device",
+				    path);
+		case EROFS:
+		case EACCES:
+			if (!ro) {
+				err_msg("cannot open %s read-write: %s (use --ro for a read-only device)",
+					path, strerror(e));
+				exit(EXIT_FAILED);
+			}
+			/* fall through */
+		default:
+			err_msg("cannot open %s: %s", path, strerror(e));
+			exit(EXIT_FAILED);
+		}
+	}
+	if (fstat(fd, &st)) {
+		err_msg("cannot stat %s: %s", path, strerror(errno));
+		exit(EXIT_FAILED);
+	}
+	if (!S_ISBLK(st.st_mode)) {
+		close(fd);
+		if (S_ISREG(st.st_mode))
+			usage_error("add-blk",
+				    "%s is not a block device (image files are not supported yet)",
+				    path);
+		usage_error("add-blk", "%s is not a block device", path);
+	}
+	return fd;
+}
+
+int cmd_add_blk(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "zone", required_argument, NULL, 'z' },
+		{ "mmio", required_argument, NULL, 'm' },
+		{ "size", required_argument, NULL, 's' },
+		{ "irq", required_argument, NULL, 'i' },
+		{ "ro", no_argument, NULL, 'r' },
+		{ "serial", required_argument, NULL, 'S' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const char *cmd = "add-blk", *path, *serial = NULL;
+	bool have_zone = false, have_mmio = false, have_irq = false, ro = false;
+	struct hvisor_vhost_version ver;
+	struct hvisor_vhost_dev d;
+	int c, fd, bfd;
+
+	memset(&d, 0, sizeof(d));
+	d.type = HVISOR_VHOST_DEV_BLK;
+	d.mmio_size = DEFAULT_MMIO_SIZE;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":z:m:s:i:rS:q:h", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'z':
+			if (parse_u32(optarg, &d.zone_id) || !d.zone_id)
+				usage_error(cmd, "bad zone id '%s'", optarg);
+			have_zone = true;
+			break;
+		case 'm':
+			if (parse_u64(optarg, &d.mmio_base))
+				usage_error(cmd, "bad MMIO base '%s'", optarg);
+			have_mmio = true;
+			break;
+		case 's':
+			if (parse_size(optarg, &d.mmio_size))
+				usage_error(cmd, "bad MMIO size '%s'", optarg);
+			break;
+		case 'i':
+			if (parse_u32(optarg, &d.irq))
+				usage_error(cmd, "bad IRQ '%s'", optarg);
+			have_irq = true;
+			break;
+		case 'r':
+			ro = true;
+			break;
+		case 'S':
+			serial = optarg;
+			if (strlen(serial) > HVISOR_VHOST_BLK_SERIAL_LEN)
+				usage_error(cmd, "serial '%s' is longer than %u bytes",
+					    serial, HVISOR_VHOST_BLK_SERIAL_LEN);
+			break;
+		case 'q':
+			if (parse_u32(optarg, &d.num_queues) || !d.num_queues)
+				usage_error(cmd, "bad queue count '%s'", optarg);
+			break;
+		case 'h':
+			help_add_blk(stdout);
+			return EXIT_OK;
+		default:
+			option_error(cmd, c, argv);
+		}
+	}
+	if (optind >= argc)
+		usage_error(cmd, "missing block device path");
+	if (optind + 1 < argc)
+		usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+	path = argv[optind];
+	if (!have_zone)
+		usage_error(cmd, "missing --zone");
+	if (!have_mmio)
+		usage_error(cmd, "missing --mmio");
+	if (!have_irq)
+		usage_error(cmd, "missing --irq");
+	if (d.mmio_size < DEFAULT_MMIO_SIZE)
+		usage_error(cmd, "MMIO size 0x%llx is below the minimum 0x%x",
+			    (unsigned long long)d.mmio_size, DEFAULT_MMIO_SIZE);
+	if (d.mmio_base + d.mmio_size < d.mmio_base)
+		usage_error(cmd, "MMIO window beyond the 64-bit address space");
+	if (ro)
+		d.blk.flags |= HVISOR_VHOST_BLK_F_RO;
+	if (serial)
+		/* Not NUL-terminated when all 20 bytes are used. */
+		memcpy(d.blk.serial, serial, strlen(serial));
+
+	bfd = open_backing(path, ro);
+	fd = module_open(&ver);
+	d.backend_fd = bfd;
+	if (module_ioctl(fd, HVISOR_VHOST_IOC_DEV_ADD, &d) < 0) {
+		dev_add_error(errno, path, &d, &ver);
+		close(fd);
+		close(bfd);
+		return EXIT_FAILED;
+	}
+	/* The module holds its own reference to the block device. */
+	close(bfd);
+	close(fd);
+	printf("%u\n", d.dev_id);
+	return EXIT_OK;
+}
+
+int cmd_del(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct hvisor_vhost_version ver;
+	struct hvisor_vhost_id id;
+	uint32_t dev;
+	int c, fd;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			help_del(stdout);
+			return EXIT_OK;
+		default:
+			option_error("del", c, argv);
+		}
+	}
+	if (optind >= argc)
+		usage_error("del", "missing device id");
+	if (optind + 1 < argc)
+		usage_error("del", "unexpected argument '%s'", argv[optind + 1]);
+	if (parse_u32(argv[optind], &dev) || !dev)
+		usage_error("del", "bad device id '%s'", argv[optind]);
+
+	fd = module_open(&ver);
+	memset(&id, 0, sizeof(id));
+	id.id = dev;
+	if (module_ioctl(fd, HVISOR_VHOST_IOC_DEV_DEL, &id) < 0) {
+		int e = errno;
+
+		if (e == ENOENT)
+			err_msg("cannot remove device %u: no such device", dev);
+		else if (e == ENOTTY)
+			err_msg("cannot remove device %u: the module does not support devices (%s)",
+				dev, strerror(e));
+		else
+			err_msg("cannot remove device %u: %s", dev, strerror(e));
+		close(fd);
+		return EXIT_FAILED;
+	}
+	close(fd);
+	return EXIT_OK;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hvctl: configuration tool of the hvisor_vhost module.
+ * Declarations shared by the files of the tool.
+ */
+#ifndef HVCTL_H
+#define HVCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <linux/hvisor_vhost.h>
+
+#define HVCTL_VERSION		"0.1.0"
+
+/* Exit codes; keep in sync with the help text and README.md. */
+#define EXIT_OK			0
+#define EXIT_FAILED		1	/* the module refused the operation */
+#define EXIT_USAGE		2	/* bad arguments or input */
+#define EXIT_NO_MODULE		3	/* no /dev/hvisor_vhost */
+#define EXIT_ABI		4	/* module ABI version differs */
+
+/* Environment variable naming another device node (for tests). */
+#define HVCTL_DEVICE_ENV	"HVCTL_DEVICE"
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+	void (*help)(FILE *out);
+};
+
+/* main.c */
+extern const char *prog;
+void __attribute__((format(printf, 1, 2))) err_msg(const char *fmt, ...);
+int __attribute__((noreturn, format(printf, 2, 3)))
+	usage_error(const char *cmd, const char *fmt, ...);
+bool is_help(const char *arg);
+int __attribute__((noreturn))
+	option_error(const char *cmd, int c, char **argv);
+
+/* ioctl.c: access to the module */
+const char *device_path(void);
+int module_connect(struct hvisor_vhost_version *ver, int *fdp);
+int module_open(struct hvisor_vhost_version *ver);
+int module_ioctl(int fd, unsigned long req, void *arg);
+const char *feature_name(unsigned int bit);
+
+/* parse.c */
+int parse_u64(const char *s, __u64 *out);
+int parse_u32(const char *s, __u32 *out);
+int parse_size(const char *s, __u64 *out);
+int parse_region(const char *s, struct hvisor_vhost_region *r);
+int parse_mac(const char *s, uint8_t mac[6]);
+void format_size(uint64_t bytes, char *buf, size_t len);
+
+/* json.c: minimal JSON writer */
+void json_string(FILE *out, const char *s, size_t maxlen);
+
+/* iomem.c */
+int identity_ram_regions(struct hvisor_vhost_region *r, unsigned int max,
+			 unsigned int *nr);
+
+/* version.c, list.c, zone.c, dev.c: the commands */
+int cmd_version(int argc, char **argv);
+void help_version(FILE *out);
+int cmd_list(int argc, char **argv);
+void help_list(FILE *out);
+int cmd_zone(int argc, char **argv);
+void help_zone(FILE *out);
+int cmd_add_blk(int argc, char **argv);
+void help_add_blk(FILE *out);
+int cmd_del(int argc, char **argv);
+void help_del(FILE *out);
+
+/* list.c: shared with zone list */
+int list_run(bool zones, bool devices, bool json);
+
+#endif /* HVCTL_H */

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvctl: command dispatch, usage and error reporting.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hvctl.h"
+
+const char *prog = "hvctl";
+
+static const struct command commands[] = {
+	{ "version", "show tool and module versions, limits and features",
+	  cmd_version, help_version },
+	{ "list", "list zones and devices",
+	  cmd_list, help_list },
+	{ "zone", "add, remove or list zones (add|del|list)",
+	  cmd_zone, help_zone },
+	{ "add-blk", "add a virtio-blk device backed by a block device",
+	  cmd_add_blk, help_add_blk },
+	{ "del", "remove a device",
+	  cmd_del, help_del },
+};
+
+void err_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd)
+		fprintf(stderr, "Try '%s %s --help'.\n", prog, cmd);
+	else
+		fprintf(stderr, "Try '%s --help'.\n", prog);
+	exit(EXIT_USAGE);
+}
+
+/* Report a getopt_long() failure (optstring starting with ':'). */
+int option_error(const char *cmd, int c, char **argv)
+{
+	const char *opt = optind > 0 ? argv[optind - 1] : "?";
+
+	if (c == ':')
+		usage_error(cmd, "option '%s' needs an argument", opt);
+	usage_error(cmd, "unknown option '%s'", opt);
+}
+
+bool is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+		"Usage: %s COMMAND [ARGS...]\n"
+		"       %s COMMAND --help\n"
+		"       %s help [COMMAND]\n"
+		"\n"
+		"Configure the virtio devices that the hvisor_vhost module serves\n"
+		"to guest zones.\n"
+		"\n"
+		"Commands:\n", prog, prog, prog);
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out,
+		"  %-10s %s\n"
+		"\n"
+		"Numbers are decimal, 0x hexadecimal or 0 octal; sizes take an\n"
+		"optional K, M or G suffix (powers of 1024).\n"
+		"\n"
+		"Exit status:\n"
+		"  0  success\n"
+		"  1  the operation failed (the module refused it, or a system\n"
+		"     call failed)\n"
+		"  2  usage error: bad arguments or input (such as a path that is\n"
+		"     not a block device)\n"
+		"  3  the hvisor_vhost module is not loaded (no device node)\n"
+		"  4  the module's ABI version differs from the tool's\n"
+		"\n"
+		"Environment:\n"
+		"  %s  device node to use instead of %s\n",
+		"help", "show help for a command",
+		HVCTL_DEVICE_ENV, HVISOR_VHOST_DEVICE_PATH);
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 2)
+		usage_error("help", "too many arguments");
+	if (is_help(argv[1]) || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	c = find_command(argv[1]);
+	if (!c)
+		usage_error(NULL, "unknown command '%s'", argv[1]);
+	c->help(stdout);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2)
+		usage_error(NULL, "missing command");
+	if (is_help(argv[1])) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("hvctl %s (ABI %u)\n", HVCTL_VERSION,
+		       HVISOR_VHOST_ABI_VERSION);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "help"))
+		return cmd_help(argc - 1, argv + 1);
+	c = find_command(argv[1]);
+	if (!c)
+		usage_error(NULL, "unknown command '%s'", argv[1]);
+	return c->run(argc - 1, argv + 1);
+}
