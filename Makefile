@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# hvisor_vhost: build the module (for every guest kernel target), hvctl and
+# the selftests, and run them in QEMU. `make help` lists the targets.
+
+HVV_CACHE ?= $(HOME)/.cache/hvisor_vhost
+export HVV_CACHE
+
+ALL_TARGETS := arm64-6.1 x86_64-6.1 arm64-6.12
+TARGETS ?= $(ALL_TARGETS)
+# The architecture of a target: arm64-6.1 -> arm64.
+arch_of = $(firstword $(subst -, ,$(1)))
+ARCHES := $(sort $(foreach t,$(TARGETS),$(call arch_of,$(t))))
+
+CC_arm64 := aarch64-linux-gnu-gcc
+CC_x86_64 := gcc
+
+KSFT_DIR := $(HVV_CACHE)/kselftest
+KSFT_H := $(KSFT_DIR)/kselftest_harness.h
+
+# User space is static so that the guest needs no libraries. The kselftest
+# harness' macros leave parameters unused, hence -Wno-unused-parameter.
+USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iuapi
+SELFTEST_CFLAGS := $(USER_CFLAGS) -Wno-unused-parameter -isystem $(KSFT_DIR)
+USER_LIBS := -lpthread
+
+HVCTL_SRCS := $(sort $(wildcard tools/hvctl/*.c))
+HVCTL_DEPS := $(HVCTL_SRCS) $(wildcard tools/hvctl/*.h uapi/linux/*.h)
+SELFTEST_C := $(sort $(wildcard selftests/*.c))
+SELFTEST_SH := $(sort $(wildcard selftests/*.sh))
+SELFTEST_HDRS := $(wildcard selftests/*.h uapi/linux/*.h)
+
+CHECKPATCH_FILES := $(wildcard hvisor_vhost/*.[ch] uapi/linux/*.h \
+	selftests/loopback/*.[ch] tools/hvctl/*.[ch])
+
+# Per architecture: build/<arch>/bin/hvctl, build/<arch>/selftests/*.
+hvctl_of = $(if $(HVCTL_SRCS),build/$(1)/bin/hvctl)
+selftests_of = $(patsubst selftests/%.c,build/$(1)/selftests/%,$(SELFTEST_C)) \
+	$(patsubst selftests/%,build/$(1)/selftests/%,$(SELFTEST_SH))
+
+.PHONY: all help deps modules tools selftests check demo clean checkpatch \
+	$(ALL_TARGETS) $(addprefix modules-,$(ALL_TARGETS)) \
+	$(addprefix deps-,$(ALL_TARGETS))
+
+all: modules tools selftests
+
+help:
+	@echo 'Targets (TARGETS="$(TARGETS)"; set TARGETS=arm64-6.1 to narrow):'
+	@echo '  all          modules, hvctl and selftests for every target (default)'
+	@echo '  check        deps + all, then boot each target in QEMU and run'
+	@echo '               every selftest; prints "N passed, N failed"'
+	@echo '  demo         boot arm64-6.1 and run the demo (tools/rig/demo.sh)'
+	@echo '  deps         install host packages, fetch guest kernels (tools/deps)'
+	@echo '  modules      kernel modules       -> build/<target>/ko/*.ko'
+	@echo '  tools        hvctl (static)       -> build/<arch>/bin/hvctl'
+	@echo '  selftests    tests (static)       -> build/<arch>/selftests/'
+	@echo '  arm64-6.1 x86_64-6.1 arm64-6.12   everything for one target'
+	@echo '  checkpatch   checkpatch.pl --strict on our sources (informational)'
+	@echo '  clean        remove build/'
+	@echo 'Run anything in a guest: tools/vm-run --help'
+	@echo 'Cache (guest kernels, initramfs): HVV_CACHE=$(HVV_CACHE)'
+
+deps:
+	tools/deps $(TARGETS)
+
+# The kselftest headers come with the host packages.
+$(KSFT_H):
+	tools/deps --host
+
+# --- kernel modules ---------------------------------------------------------
+
+modules: $(addprefix modules-,$(TARGETS))
+
+# Kbuild is incremental on its own: always ask it. "+" hands the
+# jobserver down.
+$(addprefix modules-,$(ALL_TARGETS)): modules-%:
+	@tools/deps $*
+	+@echo "  KBUILD  $*" && tools/rig/build-modules $*
+
+# --- user space ---------------------------------------------------------------
+
+tools: $(foreach a,$(ARCHES),$(call hvctl_of,$(a)))
+selftests: $(foreach a,$(ARCHES),$(call selftests_of,$(a)))
+
+define arch_rules
+build/$(1)/bin/hvctl: $$(HVCTL_DEPS)
+	@mkdir -p $$(@D)
+	@echo "  CC      $$@"
+	@$$(CC_$(1)) $$(USER_CFLAGS) -o $$@ $$(HVCTL_SRCS) $$(USER_LIBS)
+
+build/$(1)/selftests/%: selftests/%.c $$(SELFTEST_HDRS) | $$(KSFT_H)
+	@mkdir -p $$(@D)
+	@echo "  CC      $$@"
+	@$$(CC_$(1)) $$(SELFTEST_CFLAGS) -o $$@ $$< $$(USER_LIBS)
+
+build/$(1)/selftests/%.sh: selftests/%.sh
+	@mkdir -p $$(@D)
+	@install -m 755 $$< $$@
+endef
+$(foreach a,arm64 x86_64,$(eval $(call arch_rules,$(a))))
+
+# Everything one target needs.
+define target_rule
+$(1): modules-$(1) $(call hvctl_of,$(call arch_of,$(1))) \
+	$(call selftests_of,$(call arch_of,$(1)))
+endef
+$(foreach t,$(ALL_TARGETS),$(eval $(call target_rule,$(t))))
+
+# --- running ------------------------------------------------------------------
+
+check:
+	tools/deps $(TARGETS)
+	$(MAKE) all
+	tools/rig/check $(TARGETS)
+
+demo: arm64-6.1
+	tools/rig/demo.sh --no-build
+
+checkpatch: | $(KSFT_H)
+	-$(HVV_CACHE)/checkpatch/checkpatch.pl --no-tree --strict --terse \
+		--show-types -f $(CHECKPATCH_FILES)
+
+clean:
+	rm -rf build
