@@ -57,8 +57,9 @@ static int xioctl(int fd, unsigned long req, void *arg)
  */
 static int find_ram(__u64 *base, __u64 *size)
 {
-	unsigned long long s, e, best_s = 0, best_len = 0;
-	long page = sysconf(_SC_PAGESIZE);
+	unsigned long long s, e, cur_s = 0, cur_e = 0, best_s = 0, best_len = 0;
+	unsigned long long mask = ~(unsigned long long)(sysconf(_SC_PAGESIZE) - 1);
+	bool have = false, eof;
 	char line[256];
 	FILE *f;
 	int n;
@@ -66,21 +67,34 @@ static int find_ram(__u64 *base, __u64 *size)
 	f = fopen("/proc/iomem", "re");
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		n = 0;
-		if (line[0] == ' ')
-			continue;
-		if (sscanf(line, "%llx-%llx : %n", &s, &e, &n) != 2 || !n)
-			continue;
-		if (strncmp(line + n, "System RAM", 10))
-			continue;
-		s = (s + page - 1) & ~(unsigned long long)(page - 1);
-		e = (e + 1) & ~(unsigned long long)(page - 1);
-		if (e > s && e - s > best_len) {
-			best_s = s;
-			best_len = e - s;
+	do {
+		eof = !fgets(line, sizeof(line), f);
+		if (!eof) {
+			n = 0;
+			if (line[0] == ' ')
+				continue;
+			if (sscanf(line, "%llx-%llx : %n", &s, &e, &n) != 2 ||
+			    !n || strncmp(line + n, "System RAM", 10))
+				continue;
+			/* Adjacent ranges are one. */
+			if (have && s == cur_e + 1) {
+				cur_e = e;
+				continue;
+			}
 		}
-	}
+		if (have) {
+			unsigned long long b = (cur_s + ~mask) & mask;
+			unsigned long long x = (cur_e + 1) & mask;
+
+			if (x > b && x - b > best_len) {
+				best_s = b;
+				best_len = x - b;
+			}
+		}
+		cur_s = s;
+		cur_e = e;
+		have = true;
+	} while (!eof);
 	fclose(f);
 	if (best_len < 16 * MIB)
 		return -1;
@@ -481,6 +495,39 @@ TEST_F(zone, bad_description_einval)
 		}
 		zone_del(self->fd, 213);
 	}
+}
+
+/*
+ * A host range that is partly root's RAM and partly not cannot be a
+ * zone's RAM (and cannot be mapped with one attribute): refused whether
+ * the rest is another resource or no resource at all.
+ */
+TEST_F(zone, host_range_partly_ram_einval)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct hvisor_vhost_zone z;
+
+	ASSERT_LT(page, self->ram) {
+		TH_LOG("System RAM starts at 0x%llx", self->ram);
+	}
+	/* The last page before the RAM range and its first page. */
+	zone1(&z, 214, self->ram - page);
+	z.regions[0].size = 2 * page;
+	EXPECT_EQ(EINVAL, zone_add(self->fd, &z)) {
+		TH_LOG("0x%llx-0x%llx accepted", self->ram - page,
+		       self->ram + page - 1);
+	}
+	EXPECT_FALSE(zone_exists(self->fd, 214));
+	zone_del(self->fd, 214);
+	/* Its last page and the first page after it. */
+	zone1(&z, 214, self->ram + self->ram_size - page);
+	z.regions[0].size = 2 * page;
+	EXPECT_EQ(EINVAL, zone_add(self->fd, &z)) {
+		TH_LOG("0x%llx-0x%llx accepted",
+		       self->ram + self->ram_size - page,
+		       self->ram + self->ram_size + page - 1);
+	}
+	EXPECT_FALSE(zone_exists(self->fd, 214));
 }
 
 TEST_F(zone, del_unknown_enoent)

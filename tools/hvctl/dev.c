@@ -46,7 +46,78 @@ void help_del(FILE *out)
 		"stopped.\n", prog, prog);
 }
 
-static void dev_add_error(int e, const char *path,
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* EEXIST from DEV_ADD: find the device in the way and name it. */
+static void dev_eexist(int fd, const struct hvisor_vhost_dev *d)
+{
+	unsigned long long base = d->mmio_base;
+	unsigned long long last = d->mmio_base + d->mmio_size - 1;
+	struct hvisor_vhost_dev o;
+	uint32_t next = 0;
+
+	for (;;) {
+		memset(&o, 0, sizeof(o));
+		o.dev_id = next;
+		if (module_ioctl(fd, HVISOR_VHOST_IOC_DEV_NEXT, &o) < 0 ||
+		    o.dev_id < next)
+			break;
+		if (o.zone_id == d->zone_id &&
+		    overlaps(d->mmio_base, d->mmio_size, o.mmio_base,
+			     o.mmio_size)) {
+			err_msg("cannot add device: MMIO window 0x%llx-0x%llx overlaps device %u's (0x%llx-0x%llx) in zone %u",
+				base, last, o.dev_id,
+				(unsigned long long)o.mmio_base,
+				(unsigned long long)(o.mmio_base + o.mmio_size - 1),
+				d->zone_id);
+			return;
+		}
+		if (o.zone_id == d->zone_id && o.irq == d->irq) {
+			err_msg("cannot add device: IRQ %u is already used by device %u in zone %u",
+				d->irq, o.dev_id, d->zone_id);
+			return;
+		}
+		if (o.dev_id == UINT32_MAX)
+			break;
+		next = o.dev_id + 1;
+	}
+	err_msg("cannot add device: MMIO window 0x%llx-0x%llx overlaps another device's, or IRQ %u is already used in zone %u",
+		base, last, d->irq, d->zone_id);
+}
+
+/* EINVAL from DEV_ADD: say what is likely wrong. */
+static void dev_einval(int fd, const struct hvisor_vhost_dev *d)
+{
+	unsigned long long base = d->mmio_base;
+	unsigned long long last = d->mmio_base + d->mmio_size - 1;
+	struct hvisor_vhost_zone z;
+	unsigned int i;
+
+	memset(&z, 0, sizeof(z));
+	z.zone_id = d->zone_id;
+	if (!module_ioctl(fd, HVISOR_VHOST_IOC_ZONE_NEXT, &z) &&
+	    z.zone_id == d->zone_id) {
+		for (i = 0; i < z.nr_regions && i < HVISOR_VHOST_MAX_REGIONS; i++) {
+			const struct hvisor_vhost_region *r = &z.regions[i];
+
+			if (!overlaps(d->mmio_base, d->mmio_size,
+				      r->guest_phys, r->size))
+				continue;
+			err_msg("cannot add device: MMIO window 0x%llx-0x%llx lies in RAM of zone %u (0x%llx-0x%llx)",
+				base, last, d->zone_id,
+				(unsigned long long)r->guest_phys,
+				(unsigned long long)(r->guest_phys + r->size - 1));
+			return;
+		}
+	}
+	err_msg("cannot add device: the module refused the parameters (%s): check the MMIO window 0x%llx-0x%llx (base and size aligned to 0x%x), IRQ %u and queue count",
+		strerror(EINVAL), base, last, DEFAULT_MMIO_SIZE, d->irq);
+}
+
+static void dev_add_error(int fd, int e, const char *path,
 			  const struct hvisor_vhost_dev *d,
 			  const struct hvisor_vhost_version *ver)
 {
@@ -58,15 +129,10 @@ static void dev_add_error(int e, const char *path,
 			what, d->zone_id, prog);
 		break;
 	case EEXIST:
-		err_msg("%s: MMIO window 0x%llx-0x%llx overlaps another device's, or IRQ %u is already used in zone %u",
-			what, (unsigned long long)d->mmio_base,
-			(unsigned long long)(d->mmio_base + d->mmio_size - 1),
-			d->irq, d->zone_id);
+		dev_eexist(fd, d);
 		break;
 	case EINVAL:
-		err_msg("%s: the module refused the parameters (%s: bad MMIO window 0x%llx size 0x%llx, queue count or serial)",
-			what, strerror(e), (unsigned long long)d->mmio_base,
-			(unsigned long long)d->mmio_size);
+		dev_einval(fd, d);
 		break;
 	case EBADF:
 		err_msg("%s: %s: the module could not use the descriptor (%s)",
@@ -230,7 +296,7 @@ int cmd_add_blk(int argc, char **argv)
 	fd = module_open(&ver);
 	d.backend_fd = bfd;
 	if (module_ioctl(fd, HVISOR_VHOST_IOC_DEV_ADD, &d) < 0) {
-		dev_add_error(errno, path, &d, &ver);
+		dev_add_error(fd, errno, path, &d, &ver);
 		close(fd);
 		close(bfd);
 		return EXIT_FAILED;

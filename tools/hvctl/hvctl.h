@@ -63,6 +63,7 @@ void json_string(FILE *out, const char *s, size_t maxlen);
 /* iomem.c */
 int identity_ram_regions(struct hvisor_vhost_region *r, unsigned int max,
 			 unsigned int *nr);
+int iomem_ram_mixed(uint64_t start, uint64_t size);
 
 /* version.c, list.c, zone.c, dev.c: the commands */
 int cmd_version(int argc, char **argv);

@@ -35,6 +35,33 @@ static int iomem_ram_line(const char *line, uint64_t *start, uint64_t *end)
 }
 
 /*
+ * Does [start, start + size) cover part, but not all, of root's System
+ * RAM? Then the module refuses it as a region's host side. Returns -1
+ * when /proc/iomem cannot be read.
+ */
+int iomem_ram_mixed(uint64_t start, uint64_t size)
+{
+	uint64_t s, e, end = start + size - 1, covered = 0;
+	char line[256];
+	FILE *f;
+
+	f = fopen(IOMEM_PATH, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!iomem_ram_line(line, &s, &e) || e < start || s > end)
+			continue;
+		if (s < start)
+			s = start;
+		if (e > end)
+			e = end;
+		covered += e - s + 1;
+	}
+	fclose(f);
+	return covered && covered != size;
+}
+
+/*
  * Fill @r with root's RAM as identity regions: adjacent System RAM ranges
  * merged, each rounded inwards to whole pages. Prints the reason and
  * returns -1 on failure.

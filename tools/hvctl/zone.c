@@ -113,6 +113,24 @@ static void check_regions(const struct hvisor_vhost_region *r, unsigned int n)
 	}
 }
 
+/* Explain the module's EINVAL for regions that passed check_regions(). */
+static void zone_einval(uint32_t id, const struct hvisor_vhost_region *r,
+			unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (iomem_ram_mixed(r[i].host_phys, r[i].size) == 1) {
+			err_msg("cannot add zone %u: region %u: host range 0x%llx-0x%llx is partly System RAM of root (take all of it or none)",
+				id, i + 1, (unsigned long long)r[i].host_phys,
+				(unsigned long long)(r[i].host_phys + r[i].size - 1));
+			return;
+		}
+	}
+	err_msg("cannot add zone %u: the module refused its regions (%s)",
+		id, strerror(EINVAL));
+}
+
 static int zone_add(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -182,8 +200,7 @@ static int zone_add(int argc, char **argv)
 				id, id);
 			break;
 		case EINVAL:
-			err_msg("cannot add zone %u: the module refused its regions (%s: bad, unaligned or overlapping)",
-				id, strerror(e));
+			zone_einval(id, regions, nr);
 			break;
 		case ENOSPC:
 			err_msg("cannot add zone %u: no room for another zone (the module holds at most %u)",
