@@ -129,7 +129,7 @@ TEST_F(dev, unknown_nr_enotty)
 	struct hvisor_vhost_dev buf;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		memset(&buf, 0, sizeof(buf));
 		errno = 0;
 		EXPECT_EQ(-1, ioctl(self->fd, cmds[i], &buf)) {
@@ -175,7 +175,7 @@ TEST_F(dev, version_wrong_encoding_enotty)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		memset(buf, 0, sizeof(buf));
 		errno = 0;
 		EXPECT_EQ(-1, ioctl(self->fd, cmds[i], buf)) {
@@ -241,7 +241,7 @@ TEST_F(dev, bad_pointer_efault)
 	unsigned int i, j;
 
 	ASSERT_NE(NULL, ptrs[1]);
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		for (j = 0; j < 2; j++) {
 			errno = 0;
 			EXPECT_EQ(-1, ioctl(self->fd, cmds[i], ptrs[j])) {

@@ -48,7 +48,7 @@ static const char *module_path(void)
 
 	if (p && *p)
 		return p;
-	for (i = 0; i < sizeof(default_paths) / sizeof(default_paths[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(default_paths); i++)
 		if (!access(default_paths[i], R_OK))
 			return default_paths[i];
 	return NULL;
@@ -182,7 +182,7 @@ static int kmsg_bad_lines(int fd)
 		if (!len)
 			break;
 		rec[len] = '\0';
-		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
 			if (strstr(rec, bad[i])) {
 				const char *msg = strchr(rec, ';');
 

@@ -184,7 +184,7 @@ static int open_backing(const char *path, bool ro)
 					path, strerror(e));
 				exit(EXIT_FAILED);
 			}
-			/* fall through */
+			fallthrough;
 		default:
 			err_msg("cannot open %s: %s", path, strerror(e));
 			exit(EXIT_FAILED);

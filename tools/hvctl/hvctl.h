@@ -25,6 +25,9 @@
 #define HVCTL_DEVICE_ENV	"HVCTL_DEVICE"
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define __printf(a, b)		__attribute__((format(printf, a, b)))
+#define __noreturn		__attribute__((noreturn))
+#define fallthrough		__attribute__((__fallthrough__))
 
 struct command {
 	const char *name;
@@ -35,12 +38,10 @@ struct command {
 
 /* main.c */
 extern const char *prog;
-void __attribute__((format(printf, 1, 2))) err_msg(const char *fmt, ...);
-int __attribute__((noreturn, format(printf, 2, 3)))
-	usage_error(const char *cmd, const char *fmt, ...);
+void __printf(1, 2) err_msg(const char *fmt, ...);
+int __noreturn __printf(2, 3) usage_error(const char *cmd, const char *fmt, ...);
 bool is_help(const char *arg);
-int __attribute__((noreturn))
-	option_error(const char *cmd, int c, char **argv);
+int __noreturn option_error(const char *cmd, int c, char **argv);
 
 /* ioctl.c: access to the module */
 const char *device_path(void);

@@ -252,10 +252,10 @@ static void json_devs(const struct hvisor_vhost_dev *d, size_t n)
 
 	printf("\"devices\":[");
 	for (i = 0; i < n; i++) {
-		printf("%s{\"id\":%u,\"type\":\"%s\",\"type_id\":%u,\"zone\":%u,"
-		       "\"mmio_base\":%llu,\"mmio_size\":%llu,\"irq\":%u,\"queues\":%u",
+		printf("%s{\"id\":%u,\"type\":\"%s\",\"type_id\":%u,\"zone\":%u,",
 		       i ? "," : "", d[i].dev_id, dev_type_name(d[i].type),
-		       d[i].type, d[i].zone_id,
+		       d[i].type, d[i].zone_id);
+		printf("\"mmio_base\":%llu,\"mmio_size\":%llu,\"irq\":%u,\"queues\":%u",
 		       (unsigned long long)d[i].mmio_base,
 		       (unsigned long long)d[i].mmio_size, d[i].irq,
 		       d[i].num_queues);
