@@ -70,6 +70,14 @@
 /* Bios kept in reserve by the device's bio_set. */
 #define HVV_BLK_BIO_POOL	16
 
+/* What a request's bios do, for the completion. */
+enum hvv_blk_op {
+	HVV_BLK_OP_DATA,	/* read or write, also emulated write zeroes */
+	HVV_BLK_OP_FLUSH,
+	HVV_BLK_OP_DISCARD,
+	HVV_BLK_OP_ZEROES,
+};
+
 static bool blk_complete_in_worker;
 module_param(blk_complete_in_worker, bool, 0644);
 MODULE_PARM_DESC(blk_complete_in_worker,
@@ -168,10 +176,14 @@ struct hvv_blk_queue;
  * @done_node: entry in @q->done while it waits for the worker to finish it
  * @pending: bios in flight, plus one held by the submitter
  * @error: a bio failed
+ * @notsupp: a bio failed because the device does not do the operation
+ * @op: enum hvv_blk_op
  * @head: the chain's head
  * @is_read: a VIRTIO_BLK_T_IN request
  * @status: the guest's status byte (last writable byte of the chain)
  * @data_len: payload bytes
+ * @sector: first sector of a write-zeroes range, to write it by hand
+ * @nr_sectors: its length
  * @charged_data: charged to blk->data_inflight
  * @charged_bounce: charged to blk->bounce_inflight
  * @pages: bounce pages, in payload order (linked through page->lru)
@@ -184,10 +196,14 @@ struct hvv_blk_req {
 	struct llist_node done_node;
 	atomic_t pending;
 	bool error;
+	bool notsupp;
+	u8 op;
 	u16 head;
 	bool is_read;
 	u8 *status;
 	u32 data_len;
+	u64 sector;
+	u32 nr_sectors;
 	u32 charged_data;
 	u32 charged_bounce;
 	struct list_head pages;
@@ -233,6 +249,8 @@ struct hvv_blk_queue {
  * @max_write_zeroes: write-zeroes limit per range, sectors (0: none)
  * @ro: read-only
  * @stable_writes: the queue wants data not to change during a write
+ * @wz_emulate: the device refused a write-zeroes it claims to support:
+ *	write zero pages instead from now on
  * @flags: HVISOR_VHOST_BLK_F_* as created
  * @serial: GET_ID answer
  * @nr_queues: number of virtqueues
@@ -257,6 +275,7 @@ struct hvv_blk {
 	u32 max_write_zeroes;
 	bool ro;
 	bool stable_writes;
+	bool wz_emulate;
 	u32 flags;
 	char serial[HVISOR_VHOST_BLK_SERIAL_LEN];
 	unsigned int nr_queues;
@@ -441,16 +460,43 @@ static void hvv_blk_free_bounce(struct hvv_blk_req *req)
 static void hvv_blk_finish_io(struct hvv_blk_req *req, bool signal)
 {
 	bool ok = !READ_ONCE(req->error);
+	u8 status = VIRTIO_BLK_S_IOERR;
 
 	if (ok && req->is_read && req->pieces)
 		hvv_blk_bounce_copy(req, req->pieces, req->nr_pieces, true);
 	hvv_blk_free_bounce(req);
-	if (ok)
+	if (ok) {
 		hvv_blk_finish(req, VIRTIO_BLK_S_OK,
 			       req->is_read ? req->data_len + 1 : 1,
 			       req->data_len, signal);
-	else
-		hvv_blk_finish(req, VIRTIO_BLK_S_IOERR, 1, 0, signal);
+		return;
+	}
+	/* A device that cannot discard: tell the guest, not an I/O error. */
+	if (req->op == HVV_BLK_OP_DISCARD && READ_ONCE(req->notsupp))
+		status = VIRTIO_BLK_S_UNSUPP;
+	hvv_blk_finish(req, status, 1, 0, signal);
+}
+
+static void hvv_blk_zero_write(struct hvv_blk_req *req);
+
+/*
+ * A write-zeroes the device refused although it announces the operation
+ * (a loop device over a file system without FALLOC_FL_ZERO_RANGE does):
+ * write the zeroes by hand, and from now on for every such request.
+ */
+static bool hvv_blk_wz_refused(struct hvv_blk_req *req)
+{
+	struct hvv_blk *blk = req->q->blk;
+
+	if (req->op != HVV_BLK_OP_ZEROES || !READ_ONCE(req->notsupp))
+		return false;
+	if (!READ_ONCE(blk->wz_emulate)) {
+		WRITE_ONCE(blk->wz_emulate, true);
+		pr_info_ratelimited("zone %u dev %u: device refuses write-zeroes, writing zero pages\n",
+				    blk->dev->zone->id, blk->dev->id);
+	}
+	hvv_blk_zero_write(req);
+	return true;
 }
 
 /* The worker finishes what completions handed over. */
@@ -465,7 +511,8 @@ static void hvv_blk_done_work(struct kthread_work *work)
 	if (!list)
 		return;
 	llist_for_each_entry_safe(req, tmp, list, done_node)
-		hvv_blk_finish_io(req, false);
+		if (!hvv_blk_wz_refused(req))
+			hvv_blk_finish_io(req, false);
 	/*
 	 * The requests above may have been the last ones stop() waited for;
 	 * it flushes this work before the queue goes away.
@@ -483,12 +530,15 @@ static void hvv_blk_req_put_io(struct hvv_blk_req *req)
 		return;
 	/*
 	 * Finish right here, in whatever context the last bio completed,
-	 * unless asked to hop to the worker, or unless a large bounced read
-	 * would make an interrupt handler copy for too long.
+	 * unless asked to hop to the worker, unless a large bounced read
+	 * would make an interrupt handler copy for too long, or unless a
+	 * refused write-zeroes must be redone with bios allocated in process
+	 * context.
 	 */
 	defer = READ_ONCE(blk_complete_in_worker) ||
 		(req->pieces && req->data_len > HVV_BLK_IRQ_COPY_MAX &&
-		 !in_task());
+		 !in_task()) ||
+		(req->op == HVV_BLK_OP_ZEROES && READ_ONCE(req->notsupp));
 	if (!defer) {
 		hvv_blk_finish_io(req, true);
 		return;
@@ -501,7 +551,10 @@ static void hvv_blk_bio_end(struct bio *bio)
 {
 	struct hvv_blk_req *req = bio->bi_private;
 
-	if (bio->bi_status) {
+	if (bio->bi_status == BLK_STS_NOTSUPP) {
+		WRITE_ONCE(req->notsupp, true);
+		WRITE_ONCE(req->error, true);
+	} else if (bio->bi_status) {
 		WRITE_ONCE(req->error, true);
 		pr_err_ratelimited("zone %u dev %u: I/O error %d\n",
 				   req->q->blk->dev->zone->id,
@@ -510,6 +563,15 @@ static void hvv_blk_bio_end(struct bio *bio)
 	}
 	bio_put(bio);
 	hvv_blk_req_put_io(req);
+}
+
+/* Get @req ready for its bios; the caller holds the first reference. */
+static void hvv_blk_req_begin(struct hvv_blk_req *req, enum hvv_blk_op op)
+{
+	req->op = op;
+	req->error = false;
+	req->notsupp = false;
+	atomic_set(&req->pending, 1);
 }
 
 static void hvv_blk_submit_bio(struct hvv_blk_req *req, struct bio *bio)
@@ -533,7 +595,7 @@ struct hvv_blk_builder {
 	struct hvv_blk_req *req;
 	blk_opf_t opf;
 	sector_t sector;
-	u32 done;
+	u64 done;
 	unsigned int vecs_left;
 	struct bio *bio;
 };
@@ -779,7 +841,6 @@ static int hvv_blk_rw(struct hvv_blk_queue *q, struct hvv_blk_req *req,
 
 	req->is_read = is_read;
 	req->data_len = len;
-	req->error = false;
 	if (!mapped) {
 		if (hvv_blk_alloc_bounce(req, len))
 			goto nomem;
@@ -805,7 +866,7 @@ static int hvv_blk_rw(struct hvv_blk_queue *q, struct hvv_blk_req *req,
 	}
 
 	/* One reference for us until every bio is submitted. */
-	atomic_set(&req->pending, 1);
+	hvv_blk_req_begin(req, HVV_BLK_OP_DATA);
 	if (mapped)
 		hvv_blk_build_mapped(&b, q->pieces, nr);
 	else
@@ -835,8 +896,7 @@ static void hvv_blk_flush(struct hvv_blk_queue *q, struct hvv_blk_req *req)
 	}
 	req->is_read = false;
 	req->data_len = 0;
-	req->error = false;
-	atomic_set(&req->pending, 1);
+	hvv_blk_req_begin(req, HVV_BLK_OP_FLUSH);
 	bio = bio_alloc_bioset(hvv_blk_bdev(blk), 0,
 			       REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO, &blk->bs);
 	hvv_blk_submit_bio(req, bio);
@@ -888,8 +948,13 @@ static void hvv_blk_discard(struct hvv_blk_queue *q, struct hvv_blk_req *req,
 
 	req->is_read = false;
 	req->data_len = 0;
-	req->error = false;
-	atomic_set(&req->pending, 1);
+	req->sector = sector;
+	req->nr_sectors = nr;
+	if (zeroes && READ_ONCE(blk->wz_emulate)) {
+		hvv_blk_zero_write(req);
+		return;
+	}
+	hvv_blk_req_begin(req, zeroes ? HVV_BLK_OP_ZEROES : HVV_BLK_OP_DISCARD);
 	if (zeroes)
 		/* No fallback to writing zero pages: the range may be huge. */
 		ret = __blkdev_issue_zeroout(hvv_blk_bdev(blk), sector, nr,
@@ -910,6 +975,34 @@ static void hvv_blk_discard(struct hvv_blk_queue *q, struct hvv_blk_req *req,
 
 ioerr:
 	hvv_blk_finish(req, VIRTIO_BLK_S_IOERR, 1, 0, false);
+}
+
+/*
+ * Write zeroes over req->sector and req->nr_sectors with zero-page bios.
+ * Bounded by the write-zeroes limit we announce.  Worker context.
+ */
+static void hvv_blk_zero_write(struct hvv_blk_req *req)
+{
+	struct hvv_blk *blk = req->q->blk;
+	struct hvv_blk_builder b = {
+		.req = req,
+		.sector = req->sector,
+		.opf = REQ_OP_WRITE | REQ_SYNC,
+	};
+	u64 left = (u64)req->nr_sectors << SECTOR_SHIFT;
+
+	if (hvv_blk_write_through(blk))
+		b.opf |= REQ_FUA;
+	hvv_blk_req_begin(req, HVV_BLK_OP_DATA);
+	b.vecs_left = DIV_ROUND_UP(left, PAGE_SIZE);
+	while (left) {
+		unsigned int n = min_t(u64, left, PAGE_SIZE);
+
+		hvv_blk_add_page(&b, ZERO_PAGE(0), n, 0);
+		left -= n;
+	}
+	hvv_blk_submit_bio(req, b.bio);
+	hvv_blk_req_put_io(req);
 }
 
 static void hvv_blk_get_id(struct hvv_blk_queue *q, struct hvv_blk_req *req)
@@ -1194,8 +1287,12 @@ static int hvv_blk_create(struct hvv_device *dev, struct hvisor_vhost_dev *args)
 	if (!blk->ro) {
 		blk->max_discard = hvv_blk_limit(bdev_max_discard_sectors(bdev),
 						 blk->lbs);
+		/* Small enough to be written by hand if the device refuses. */
 		blk->max_write_zeroes =
-			hvv_blk_limit(bdev_write_zeroes_sectors(bdev), blk->lbs);
+			hvv_blk_limit(min_t(unsigned int,
+					    bdev_write_zeroes_sectors(bdev),
+					    HVV_BLK_MAX_DATA >> SECTOR_SHIFT),
+				      blk->lbs);
 	}
 
 	ret = bioset_init(&blk->bs, HVV_BLK_BIO_POOL, 0, BIOSET_NEED_BVECS);
