@@ -133,6 +133,18 @@ D1=$(cat "$OUT")
 t "list shows the read-only device" 0 \
 	"^$D1 *blk *$ZONE *0x1000001000 *0x1000 *41 .* ro$" "$HVCTL" list
 t "device ids differ" 0 '' test "$D0" != "$D1"
+# A read-only disk makes a read-only device, and hvctl says so.
+if L3=$(mkloop ro-src) && losetup -d "$L3" && losetup -r "$L3" "$TMP/ro-src.img"; then
+	LOOPS="$LOOPS $L3"
+	t "add-blk of a read-only disk notes it" 0 "$L3 is read-only, so is device" \
+		"$HVCTL" add-blk "$L3" --zone $ZONE --mmio 0x1000002000 --irq 42
+	D3=$(sed -n '$p' "$OUT")
+	t "the device of a read-only disk is read-only" 0 \
+		"^$D3 *blk *$ZONE *0x1000002000 .* ro$" "$HVCTL" list
+	t "del it" 0 '' "$HVCTL" del "$D3"
+else
+	result "losetup -r failed" "read-only loop device"
+fi
 
 t "del removes the device" 0 '' "$HVCTL" del "$D0"
 t "list no longer shows it" 0 '' sh -c \

@@ -142,7 +142,7 @@ static void dev_add_error(int fd, int e, const char *path,
 		err_msg("%s: %s is not a block device", what, path);
 		break;
 	case EBUSY:
-		err_msg("%s: %s is already in use (claimed by another device or opened exclusively)",
+		err_msg("%s: %s is already in use (claimed by another device, mounted, or opened exclusively)",
 			what, path);
 		break;
 	case ENOSPC:
@@ -303,6 +303,18 @@ int cmd_add_blk(int argc, char **argv)
 	}
 	/* The module holds its own reference to the block device. */
 	close(bfd);
+	if (!ro) {
+		struct hvisor_vhost_dev info;
+
+		/* The module makes the device read-only if the disk is. */
+		memset(&info, 0, sizeof(info));
+		info.dev_id = d.dev_id;
+		if (!module_ioctl(fd, HVISOR_VHOST_IOC_DEV_NEXT, &info) &&
+		    info.dev_id == d.dev_id &&
+		    (info.blk.flags & HVISOR_VHOST_BLK_F_RO))
+			fprintf(stderr, "%s: note: %s is read-only, so is device %u\n",
+				prog, path, d.dev_id);
+	}
 	close(fd);
 	printf("%u\n", d.dev_id);
 	return EXIT_OK;
