@@ -108,10 +108,11 @@ $(foreach t,$(ALL_TARGETS),$(eval $(call target_rule,$(t))))
 
 # --- running ------------------------------------------------------------------
 
+# tools/rig/check builds each target (a target that fails to build counts
+# as a failure, the others still run), boots it and runs the selftests.
 check:
 	tools/deps $(TARGETS)
-	$(MAKE) all
-	tools/rig/check $(TARGETS)
+	+tools/rig/check $(TARGETS)
 
 demo: arm64-6.1
 	tools/rig/demo.sh --no-build
