@@ -3,7 +3,7 @@
 # hvisor_vhost: build the module (for every guest kernel target), hvctl and
 # the selftests, and run them in QEMU. `make help` lists the targets.
 
-HVV_CACHE ?= $(HOME)/.cache/hvisor_vhost
+HVV_CACHE ?= $(or $(HOME),/root)/.cache/hvisor_vhost
 export HVV_CACHE
 
 ALL_TARGETS := arm64-6.1 x86_64-6.1 arm64-6.12
@@ -118,7 +118,7 @@ demo: arm64-6.1
 	tools/rig/demo.sh --no-build
 
 checkpatch: | $(KSFT_H)
-	-$(HVV_CACHE)/checkpatch/checkpatch.pl --no-tree --strict --terse \
+	-$(HVV_CACHE)/checkpatch/checkpatch.pl --no-tree --strict --terse --quiet \
 		--show-types -f $(CHECKPATCH_FILES)
 
 clean:
