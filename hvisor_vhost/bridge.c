@@ -7,6 +7,8 @@
  * register access right there, while the zone's vCPU spins in the
  * hypervisor waiting for the answer.  Nothing here sleeps.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/interrupt.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>

@@ -5,6 +5,8 @@
  * The tool is a convenience, not a guard: every argument is validated here
  * or in the function it is handed to.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>

@@ -3,6 +3,8 @@
  * Devices: the registry, creation and removal, and the device life cycle
  * that needs process context (start at DRIVER_OK, reset, quiesce).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/idr.h>
 #include <linux/slab.h>
 #include <linux/string.h>

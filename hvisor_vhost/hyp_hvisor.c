@@ -3,6 +3,8 @@
  * The real hvisor hypervisor: hypercalls, one calling convention per
  * architecture (code and two arguments in, one result out).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/errno.h>
 #include <linux/io.h>
 #include <linux/slab.h>

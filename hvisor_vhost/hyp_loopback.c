@@ -10,6 +10,8 @@
  * irqchip), or else a software interrupt raised from an irq_work, so that
  * the handler runs in hard interrupt context either way.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irq_work.h>

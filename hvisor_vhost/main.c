@@ -6,6 +6,8 @@
  * the wake-up interrupt and creates /dev/hvisor_vhost, through which zones
  * and devices are configured.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>

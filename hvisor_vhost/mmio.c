@@ -7,6 +7,8 @@
  * context (starting the device, a reset) is handed to dev->state_work.  The
  * transport knows nothing of the device types beyond the ops table.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/string.h>

@@ -5,6 +5,8 @@
  * Both the node hvisor deployments already carry (compatible "hvisor") and
  * the backend's own binding are accepted, so an existing tree works as is.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/mod_devicetable.h>
 #include <linux/platform_device.h>
 

@@ -11,6 +11,8 @@
  * hvv_zone_map() is the one translation primitive: nothing else in the module
  * turns a guest-physical address into a pointer.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
