@@ -80,7 +80,7 @@ $(addprefix modules-,$(ALL_TARGETS)): modules-%:
 # --- user space ---------------------------------------------------------------
 
 tools: $(foreach a,$(ARCHES),$(call hvctl_of,$(a)))
-selftests: $(foreach a,$(ARCHES),$(call selftests_of,$(a)))
+selftests: $(foreach a,$(ARCHES),prune-selftests-$(a) $(call selftests_of,$(a)))
 
 define arch_rules
 build/$(1)/bin/hvctl: $$(HVCTL_DEPS)
@@ -96,12 +96,24 @@ build/$(1)/selftests/%: selftests/%.c $$(SELFTEST_HDRS) | $$(KSFT_H)
 build/$(1)/selftests/%.sh: selftests/%.sh
 	@mkdir -p $$(@D)
 	@install -m 755 $$< $$@
+
+# The guest runs every file in build/<arch>/selftests: drop the binaries
+# of tests that no longer exist.
+.PHONY: prune-selftests-$(1)
+prune-selftests-$(1):
+	@for f in $$(wildcard build/$(1)/selftests/*); do \
+		case " $$(call selftests_of,$(1)) " in \
+		*" $$$$f "*) ;; \
+		*) echo "  RM      $$$$f"; rm -rf "$$$$f" ;; \
+		esac; \
+	done
 endef
 $(foreach a,arm64 x86_64,$(eval $(call arch_rules,$(a))))
 
 # Everything one target needs.
 define target_rule
 $(1): modules-$(1) $(call hvctl_of,$(call arch_of,$(1))) \
+	prune-selftests-$(call arch_of,$(1)) \
 	$(call selftests_of,$(call arch_of,$(1)))
 endef
 $(foreach t,$(ALL_TARGETS),$(eval $(call target_rule,$(t))))
