@@ -15,6 +15,7 @@
 #include "hvv.h"
 #include "vq.h"
 
+/* The zone and device registries; see hvv.h for the lock order. */
 DEFINE_MUTEX(hvv_lock);
 LIST_HEAD(hvv_devices);
 static DEFINE_IDA(hvv_dev_ida);

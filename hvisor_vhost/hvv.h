@@ -178,7 +178,7 @@ struct hvv_device {
 	u8 *config;
 	unsigned int config_len;
 
-	spinlock_t lock;
+	spinlock_t lock;	/* register file; taken in the wake-up IRQ */
 	u32 status;
 	u32 dev_features_sel;
 	u32 drv_features_sel;

@@ -102,7 +102,7 @@ struct hvv_vq {
 	u16 avail_idx;
 	bool broken;
 
-	spinlock_t used_lock;
+	spinlock_t used_lock;	/* used ring producers, any context */
 	u16 used_idx;
 	u16 signalled_used;
 	bool signalled_used_valid;

@@ -12,6 +12,7 @@
 #ifndef _UAPI_LINUX_HVISOR_VHOST_H
 #define _UAPI_LINUX_HVISOR_VHOST_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -19,9 +20,9 @@
 #define HVISOR_VHOST_ABI_VERSION	1
 
 /* Feature bits reported in hvisor_vhost_version.features. */
-#define HVISOR_VHOST_F_ZONES		(1ULL << 0)	/* zone ioctls */
-#define HVISOR_VHOST_F_BLK		(1ULL << 1)	/* virtio-blk devices */
-#define HVISOR_VHOST_F_NET		(1ULL << 2)	/* virtio-net devices */
+#define HVISOR_VHOST_F_ZONES		_BITULL(0)	/* zone ioctls */
+#define HVISOR_VHOST_F_BLK		_BITULL(1)	/* virtio-blk devices */
+#define HVISOR_VHOST_F_NET		_BITULL(2)	/* virtio-net devices */
 
 /**
  * struct hvisor_vhost_version - answer of HVISOR_VHOST_IOC_VERSION
@@ -77,7 +78,7 @@ struct hvisor_vhost_zone {
 #define HVISOR_VHOST_DEV_BLK		2
 
 /* hvisor_vhost_blk_params.flags */
-#define HVISOR_VHOST_BLK_F_RO		(1U << 0)
+#define HVISOR_VHOST_BLK_F_RO		_BITUL(0)
 
 #define HVISOR_VHOST_BLK_SERIAL_LEN	20
 
@@ -177,10 +178,12 @@ struct hvisor_vhost_id {
  *		ENOENT when there is none.
  */
 #define HVISOR_VHOST_IOC_MAGIC		0xB8
-#define HVISOR_VHOST_IOC_VERSION	_IOR(HVISOR_VHOST_IOC_MAGIC, 0x00, struct hvisor_vhost_version)
+#define HVISOR_VHOST_IOC_VERSION	\
+	_IOR(HVISOR_VHOST_IOC_MAGIC, 0x00, struct hvisor_vhost_version)
 #define HVISOR_VHOST_IOC_ZONE_ADD	_IOW(HVISOR_VHOST_IOC_MAGIC, 0x10, struct hvisor_vhost_zone)
 #define HVISOR_VHOST_IOC_ZONE_DEL	_IOW(HVISOR_VHOST_IOC_MAGIC, 0x11, struct hvisor_vhost_id)
-#define HVISOR_VHOST_IOC_ZONE_NEXT	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x12, struct hvisor_vhost_zone)
+#define HVISOR_VHOST_IOC_ZONE_NEXT	\
+	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x12, struct hvisor_vhost_zone)
 #define HVISOR_VHOST_IOC_DEV_ADD	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x20, struct hvisor_vhost_dev)
 #define HVISOR_VHOST_IOC_DEV_DEL	_IOW(HVISOR_VHOST_IOC_MAGIC, 0x21, struct hvisor_vhost_id)
 #define HVISOR_VHOST_IOC_DEV_NEXT	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x22, struct hvisor_vhost_dev)
