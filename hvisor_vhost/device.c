@@ -6,6 +6,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/idr.h>
+#include <linux/overflow.h>
+#include <linux/rculist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <uapi/linux/virtio_config.h>

@@ -44,7 +44,11 @@ static int lb_register_bridge(struct hvv_bridge_page *page)
 
 static int lb_soft_irq(void)
 {
-	int irq = irq_alloc_desc(NUMA_NO_NODE);
+	/*
+	 * No owner module: request_irq() would pin the owner, and the owner
+	 * would be this module, which could then never be unloaded.
+	 */
+	int irq = __irq_alloc_descs(-1, 0, 1, NUMA_NO_NODE, NULL, NULL);
 
 	if (irq < 0)
 		return irq;

@@ -84,9 +84,30 @@ static bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
 	return a < b + blen && b < a + alen;
 }
 
+static int add_ram_bytes(struct resource *res, void *arg)
+{
+	*(u64 *)arg += resource_size(res);
+	return 0;
+}
+
+/* How many bytes of [start, start + size) are System RAM. */
+static u64 system_ram_bytes(u64 start, u64 size)
+{
+	u64 bytes = 0;
+
+	/*
+	 * The walk hands out each top-level RAM resource clipped to the
+	 * range and resumes after it, so nested resources count once.
+	 */
+	walk_iomem_res_desc(IORES_DESC_NONE,
+			    IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
+			    start, start + size - 1, &bytes, add_ram_bytes);
+	return bytes;
+}
+
 static int region_check(const struct hvisor_vhost_region *r)
 {
-	u64 end;
+	u64 end, ram;
 
 	if (r->reserved || !r->size)
 		return -EINVAL;
@@ -97,11 +118,12 @@ static int region_check(const struct hvisor_vhost_region *r)
 	    check_add_overflow(r->host_phys, r->size, &end))
 		return -EINVAL;
 	/*
-	 * memremap() warns on a range that is partly System RAM: refuse it
-	 * here with an error instead.
+	 * A range that is partly System RAM cannot be mapped as one: the
+	 * linear map does not cover the rest, and memremap() would not
+	 * always notice.  Refuse it.
 	 */
-	if (region_intersects(r->host_phys, r->size, IORESOURCE_SYSTEM_RAM,
-			      IORES_DESC_NONE) == REGION_MIXED)
+	ram = system_ram_bytes(r->host_phys, r->size);
+	if (ram && ram != r->size)
 		return -EINVAL;
 	return 0;
 }
