@@ -10,9 +10,36 @@ cd "$(dirname "$0")/../.."
 # The demo, as run inside the guest (busybox sh, hvisor_vhost.ko loaded;
 # see tools/vm-run --help for what the guest has).
 DEMO='
-set -x
+set -e
+echo "== the backend and its tool"
 hvctl version
+echo "== the loopback zone plays the hypervisor and a guest zone"
+insmod /modules/hvisor_vhost_loopback.ko
+modprobe brd rd_nr=1 rd_size=65536
+echo "== zone 1 gets root RAM (identity), and a virtio-blk disk on /dev/ram0"
+hvctl zone add 1 --identity-ram
+hvctl add-blk /dev/ram0 --zone 1 --mmio 0x1000000000 --irq 40 --serial demo-disk
 hvctl list
+echo "== the zone probes its virtio-mmio window: virtio_blk binds"
+echo "1 0x1000000000 0x200 40" > /sys/kernel/debug/hvisor_vhost_loopback/probe
+vd=$(basename "$(ls -d /sys/bus/virtio/drivers/virtio_blk/virtio*/block/vd* | head -n 1)")
+echo "zone disk: /dev/$vd, serial $(cat /sys/block/$vd/serial)"
+echo "== a filesystem on it, through the backend"
+mke2fs -q /dev/$vd >/dev/null
+mkdir -p /mnt/zone
+mount -t ext4 /dev/$vd /mnt/zone
+dd if=/dev/urandom of=/mnt/zone/data bs=1M count=4 2>/dev/null
+md5sum /mnt/zone/data
+df -h /mnt/zone
+umount /mnt/zone
+cat /sys/kernel/debug/hvisor_vhost_loopback/devices
+echo "== the zone lets go of its disk, the backend releases /dev/ram0"
+echo all > /sys/kernel/debug/hvisor_vhost_loopback/remove
+hvctl del 1
+echo "== and the same file, read straight from the backing device"
+mount -t ext4 -o ro /dev/ram0 /mnt/zone
+md5sum /mnt/zone/data
+umount /mnt/zone
 '
 
 exec tools/vm-run --target arm64-6.1 "$@" -- "$DEMO"
