@@ -168,6 +168,24 @@ static void lb_slot_put(unsigned int slot)
 	clear_bit_unlock(slot, lb_slots);
 }
 
+/*
+ * Tests may ask for wake-ups to be lost (parameter lose_wakeups), as
+ * EL2's missing barrier can lose one: the request then waits in the ring
+ * until the next wake-up, and alone it times out.
+ */
+static bool lb_lose_wakeup(void)
+{
+	unsigned int n = READ_ONCE(lb_lose_wakeups), old;
+
+	while (n) {
+		old = cmpxchg(&lb_lose_wakeups, n, n - 1);
+		if (old == n)
+			return true;
+		n = old;
+	}
+	return false;
+}
+
 /* Push one request; back off while the ring is full, as EL2 does. */
 static int lb_push(const struct hvv_device_req *req, bool may_sleep,
 		   ktime_t start, ktime_t deadline)
@@ -222,7 +240,9 @@ static int lb_push(const struct hvv_device_req *req, bool may_sleep,
 	wake = READ_ONCE(page->need_wakeup);
 	spin_unlock_irqrestore(&lb_req_lock, flags);
 
-	if (wake) {
+	if (wake && lb_lose_wakeup()) {
+		atomic64_inc(&lb_stats.wakeups_lost);
+	} else if (wake) {
 		atomic64_inc(&lb_stats.wakeups);
 		hvv_loopback_wakeup();
 	}
@@ -467,6 +487,8 @@ void lb_el2_show(struct seq_file *m)
 	seq_printf(m, "timeouts %lld\n", atomic64_read(&lb_stats.timeouts));
 	seq_printf(m, "ring_full %lld\n", atomic64_read(&lb_stats.ring_full));
 	seq_printf(m, "wakeups %lld\n", atomic64_read(&lb_stats.wakeups));
+	seq_printf(m, "wakeups_lost %lld\n",
+		   atomic64_read(&lb_stats.wakeups_lost));
 	seq_printf(m, "irqs_off_waits %lld\n",
 		   atomic64_read(&lb_stats.irqs_off_waits));
 	seq_printf(m, "finish_calls %lld\n",

@@ -78,6 +78,7 @@ struct lb_stats {
 	atomic64_t timeouts;
 	atomic64_t ring_full;
 	atomic64_t wakeups;
+	atomic64_t wakeups_lost;
 	atomic64_t irqs_off_waits;
 	atomic64_t finish_calls;
 	atomic64_t res_delivered;
@@ -89,6 +90,7 @@ struct lb_stats {
 
 extern struct lb_stats lb_stats;
 extern unsigned int lb_timeout_ms;
+extern unsigned int lb_lose_wakeups;
 
 /* el2.c */
 int lb_el2_attach(void);

@@ -24,8 +24,11 @@
  *           QueueNotify): one access as EL2 would make it, to any address;
  *           (r) the value of the last "r", as "0x<hex>"
  *
- * Numbers take C prefixes (0x...).  Parameter timeout_ms (default 5000):
- * how long an access waits for its answer.
+ * Numbers take C prefixes (0x...).  Parameters, also writable at run time
+ * in /sys/module/hvisor_vhost_loopback/parameters/: timeout_ms (default
+ * 5000), how long an access waits for its answer; lose_wakeups (default
+ * 0), how many of the next wake-up interrupts to leave out, as if EL2 had
+ * lost them.
  */
 
 #include <linux/debugfs.h>
@@ -42,6 +45,10 @@ struct lb_stats lb_stats;
 unsigned int lb_timeout_ms = 5000;
 module_param_named(timeout_ms, lb_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms, "how long a register access waits for the backend (ms)");
+
+unsigned int lb_lose_wakeups;
+module_param_named(lose_wakeups, lb_lose_wakeups, uint, 0644);
+MODULE_PARM_DESC(lose_wakeups, "tests: do not raise the next N wake-ups");
 
 static struct dentry *lb_dir;
 
