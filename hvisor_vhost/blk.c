@@ -329,11 +329,13 @@ out:
 }
 
 /*
- * Give a slot back and wake whoever waits for it.  Last thing a completion
- * does: once blk->inflight drops to 0, stop() may return and the device be
- * freed, so nothing of the device may be touched after the unlock.
+ * Give a slot back and, if @kick_waiters, requeue the queues that wait
+ * for one.
+ * Last thing a completion does: once blk->inflight drops to 0, stop() may
+ * return and the device be freed, so nothing of the device may be touched
+ * after the unlock.
  */
-static void hvv_blk_put_req(struct hvv_blk_req *req)
+static void hvv_blk_put_req(struct hvv_blk_req *req, bool kick_waiters)
 {
 	struct hvv_blk_queue *q = req->q;
 	struct hvv_blk *blk = q->blk;
@@ -346,10 +348,12 @@ static void hvv_blk_put_req(struct hvv_blk_req *req)
 	req->charged_data = 0;
 	req->charged_bounce = 0;
 	list_add(&req->free_node, &q->free);
-	kick = blk->throttled;
-	blk->throttled = 0;
-	for_each_set_bit(i, &kick, blk->nr_queues)
-		hvv_blk_kick_locked(&blk->queues[i]);
+	if (kick_waiters) {
+		kick = blk->throttled;
+		blk->throttled = 0;
+		for_each_set_bit(i, &kick, blk->nr_queues)
+			hvv_blk_kick_locked(&blk->queues[i]);
+	}
 	if (!--blk->inflight && blk->stopping)
 		wake_up(&blk->idle);
 	spin_unlock_irqrestore(&blk->lock, flags);
@@ -407,7 +411,7 @@ static void hvv_blk_finish(struct hvv_blk_req *req, u8 status, u32 used_len,
 	atomic_dec(&dev->stats.inflight);
 	if (signal)
 		hvv_vq_signal(vq);
-	hvv_blk_put_req(req);
+	hvv_blk_put_req(req, true);
 }
 
 /* Copy between the bounce pages of @req and the guest runs in @p. */
@@ -1046,7 +1050,7 @@ static int hvv_blk_start_req(struct hvv_blk_queue *q, struct hvv_blk_req *req)
 		atomic64_inc(&dev->stats.requests);
 		atomic64_inc(&dev->stats.errors);
 		atomic_dec(&dev->stats.inflight);
-		hvv_blk_put_req(req);
+		hvv_blk_put_req(req, true);
 		return 0;
 	}
 	last = &chain->segs[chain->nr_out + chain->nr_in - 1];
@@ -1085,12 +1089,14 @@ static int hvv_blk_start_req(struct hvv_blk_queue *q, struct hvv_blk_req *req)
 	}
 }
 
-/* A slot taken but not used: give it back. */
+/*
+ * A slot taken but not used: give it back.  Nothing was freed that another
+ * queue could wait for, and requeueing ourselves after a failed charge
+ * would spin until a completion comes.
+ */
 static void hvv_blk_unget_req(struct hvv_blk_req *req)
 {
-	req->charged_data = 0;
-	req->charged_bounce = 0;
-	hvv_blk_put_req(req);
+	hvv_blk_put_req(req, false);
 }
 
 /*
