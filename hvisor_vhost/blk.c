@@ -184,6 +184,7 @@ struct hvv_blk_queue;
  * @data_len: payload bytes
  * @sector: first sector of a write-zeroes range, to write it by hand
  * @nr_sectors: its length
+ * @wz_unmap: the write-zeroes may unmap
  * @charged_data: charged to blk->data_inflight
  * @charged_bounce: charged to blk->bounce_inflight
  * @pages: bounce pages, in payload order (linked through page->lru)
@@ -204,6 +205,7 @@ struct hvv_blk_req {
 	u32 data_len;
 	u64 sector;
 	u32 nr_sectors;
+	bool wz_unmap;
 	u32 charged_data;
 	u32 charged_bounce;
 	struct list_head pages;
@@ -249,8 +251,9 @@ struct hvv_blk_queue {
  * @max_write_zeroes: write-zeroes limit per range, sectors (0: none)
  * @ro: read-only
  * @stable_writes: the queue wants data not to change during a write
- * @wz_emulate: the device refused a write-zeroes it claims to support:
- *	write zero pages instead from now on
+ * @wz_refused: variants of write-zeroes (BIT(unmap allowed)) the device
+ *	refused although it claims to support them: we write zero pages
+ *	for those from now on (worker only)
  * @flags: HVISOR_VHOST_BLK_F_* as created
  * @serial: GET_ID answer
  * @nr_queues: number of virtqueues
@@ -275,7 +278,7 @@ struct hvv_blk {
 	u32 max_write_zeroes;
 	bool ro;
 	bool stable_writes;
-	bool wz_emulate;
+	u8 wz_refused;
 	u32 flags;
 	char serial[HVISOR_VHOST_BLK_SERIAL_LEN];
 	unsigned int nr_queues;
@@ -485,19 +488,22 @@ static void hvv_blk_zero_write(struct hvv_blk_req *req);
 
 /*
  * A write-zeroes the device refused although it announces the operation
- * (a loop device over a file system without FALLOC_FL_ZERO_RANGE does):
- * write the zeroes by hand, and from now on for every such request.
+ * (a loop device over a file system without FALLOC_FL_ZERO_RANGE refuses
+ * the variant that must not unmap): write the zeroes by hand, and from now
+ * on for every request of that variant.  Worker context.
  */
 static bool hvv_blk_wz_refused(struct hvv_blk_req *req)
 {
 	struct hvv_blk *blk = req->q->blk;
+	u8 variant = BIT(req->wz_unmap);
 
 	if (req->op != HVV_BLK_OP_ZEROES || !READ_ONCE(req->notsupp))
 		return false;
-	if (!READ_ONCE(blk->wz_emulate)) {
-		WRITE_ONCE(blk->wz_emulate, true);
-		pr_info_ratelimited("zone %u dev %u: device refuses write-zeroes, writing zero pages\n",
-				    blk->dev->zone->id, blk->dev->id);
+	if (!(blk->wz_refused & variant)) {
+		WRITE_ONCE(blk->wz_refused, blk->wz_refused | variant);
+		pr_info_ratelimited("zone %u dev %u: device refuses write-zeroes%s, writing zero pages\n",
+				    blk->dev->zone->id, blk->dev->id,
+				    req->wz_unmap ? "" : " without unmap");
 	}
 	hvv_blk_zero_write(req);
 	return true;
@@ -954,18 +960,21 @@ static void hvv_blk_discard(struct hvv_blk_queue *q, struct hvv_blk_req *req,
 	req->data_len = 0;
 	req->sector = sector;
 	req->nr_sectors = nr;
-	if (zeroes && READ_ONCE(blk->wz_emulate)) {
+	req->wz_unmap = flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+	if (zeroes && READ_ONCE(blk->wz_refused) & BIT(req->wz_unmap)) {
 		hvv_blk_zero_write(req);
 		return;
 	}
 	hvv_blk_req_begin(req, zeroes ? HVV_BLK_OP_ZEROES : HVV_BLK_OP_DISCARD);
 	if (zeroes)
-		/* No fallback to writing zero pages: the range may be huge. */
+		/*
+		 * No fallback in the helper: a device that refuses fails the
+		 * bio with BLK_STS_NOTSUPP and hvv_blk_wz_refused() takes over.
+		 */
 		ret = __blkdev_issue_zeroout(hvv_blk_bdev(blk), sector, nr,
 					     GFP_NOIO, &bio,
 					     BLKDEV_ZERO_NOFALLBACK |
-					     (flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP ?
-					      0 : BLKDEV_ZERO_NOUNMAP));
+					     (req->wz_unmap ? 0 : BLKDEV_ZERO_NOUNMAP));
 	else
 		ret = __blkdev_issue_discard(hvv_blk_bdev(blk), sector, nr,
 					     GFP_NOIO, &bio);
