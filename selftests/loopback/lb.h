@@ -41,6 +41,7 @@
  * @size: size of the window
  * @irq: interrupt id the backend pushes for this device
  * @bus_name: what bus_name() answers
+ * @registered: register_virtio_device() succeeded (lb_dev_lock)
  * @core_ready: the virtio core has set up vdev's locks and vq list (it
  *	does so before its first reset); config interrupts wait for it
  * @irq_work: interrupt delivery in process context (see transport.c)
@@ -59,6 +60,7 @@ struct lb_dev {
 	u64 size;
 	u32 irq;
 	char bus_name[48];
+	bool registered;
 	bool core_ready;
 
 	struct work_struct irq_work;

@@ -29,7 +29,7 @@
 /* Alignment between the parts of a legacy-layout vring, as virtio-mmio. */
 #define LB_VRING_ALIGN		PAGE_SIZE
 
-/* Serialises probe, remove and listing; outside lb_dev_lock. */
+/* Serialises probe and remove; outside lb_dev_lock. */
 DEFINE_MUTEX(lb_mutex);
 static LIST_HEAD(lb_devs);
 /* Protects lb_devs against hypercall 1, which runs in any context. */
@@ -654,6 +654,9 @@ int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq)
 		put_device(&ldev->vdev.dev);
 		goto out_unlock;
 	}
+	spin_lock_irqsave(&lb_dev_lock, flags);
+	ldev->registered = true;
+	spin_unlock_irqrestore(&lb_dev_lock, flags);
 	pr_info(LB_NAME ": zone %u 0x%llx irq %u: %s, virtio device id %u\n",
 		zone, base, irq, dev_name(&ldev->vdev.dev),
 		ldev->vdev.id.device);
@@ -730,28 +733,37 @@ void lb_dev_remove_all(void)
 	mutex_unlock(&lb_mutex);
 }
 
-/* The devices file: one line per device, key=value fields. */
+/*
+ * The devices file: one line per device, key=value fields.  Under the
+ * spinlock only, so that listing never waits for a probe or a removal that
+ * is stuck on a dead zone.
+ */
 void lb_devs_show(struct seq_file *m)
 {
 	struct lb_dev *ldev;
-	const char *drv;
+	unsigned long flags;
 
-	mutex_lock(&lb_mutex);
+	spin_lock_irqsave(&lb_dev_lock, flags);
 	list_for_each_entry(ldev, &lb_devs, node) {
-		/* The device lock keeps the driver bound while we print it. */
-		device_lock(&ldev->vdev.dev);
-		drv = ldev->vdev.dev.driver ? ldev->vdev.dev.driver->name : "-";
+		struct device *dev = &ldev->vdev.dev;
+		bool reg = ldev->registered;
+
+		/*
+		 * The name lives until the release, after the device left
+		 * the list; the driver string is read as dev_printk() does.
+		 */
 		seq_printf(m, "%s zone=%u base=0x%llx size=0x%llx irq=%u device_id=%u driver=%s dead=%d accesses=%lld notifies=%lld timeouts=%lld interrupts=%lld\n",
-			   dev_name(&ldev->vdev.dev), ldev->zone, ldev->base,
-			   ldev->size, ldev->irq, ldev->vdev.id.device, drv,
+			   reg ? dev_name(dev) : "-", ldev->zone, ldev->base,
+			   ldev->size, ldev->irq, ldev->vdev.id.device,
+			   reg && READ_ONCE(dev->driver) ?
+				dev_driver_string(dev) : "-",
 			   lb_zone_dead(ldev->zone),
 			   atomic64_read(&ldev->accesses),
 			   atomic64_read(&ldev->notifies),
 			   atomic64_read(&ldev->timeouts),
 			   atomic64_read(&ldev->interrupts));
-		device_unlock(&ldev->vdev.dev);
 	}
-	mutex_unlock(&lb_mutex);
+	spin_unlock_irqrestore(&lb_dev_lock, flags);
 }
 
 int lb_transport_init(void)
