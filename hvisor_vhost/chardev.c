@@ -21,7 +21,8 @@ static long ioctl_version(void __user *argp)
 	struct hvisor_vhost_version v = {
 		.abi_version = HVISOR_VHOST_ABI_VERSION,
 		.max_zones = HVV_MAX_ZONES,
-		.features = HVISOR_VHOST_F_ZONES | HVISOR_VHOST_F_BLK,
+		.features = HVISOR_VHOST_F_ZONES | HVISOR_VHOST_F_BLK |
+			    HVISOR_VHOST_F_NET,
 		.max_devices = HVV_MAX_DEVICES,
 		.max_regions = HVISOR_VHOST_MAX_REGIONS,
 	};
@@ -107,12 +108,22 @@ static long ioctl_dev_next(void __user *argp)
 	return copy_to_user(argp, &d, sizeof(d)) ? -EFAULT : 0;
 }
 
+static long ioctl_dev_attach(void __user *argp)
+{
+	struct hvisor_vhost_attach a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	return hvv_device_attach(&a);
+}
+
 static bool ioctl_changes_state(unsigned int cmd)
 {
 	return cmd == HVISOR_VHOST_IOC_ZONE_ADD ||
 	       cmd == HVISOR_VHOST_IOC_ZONE_DEL ||
 	       cmd == HVISOR_VHOST_IOC_DEV_ADD ||
-	       cmd == HVISOR_VHOST_IOC_DEV_DEL;
+	       cmd == HVISOR_VHOST_IOC_DEV_DEL ||
+	       cmd == HVISOR_VHOST_IOC_DEV_ATTACH;
 }
 
 static long hvv_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -137,6 +148,8 @@ static long hvv_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ioctl_dev_del(argp);
 	case HVISOR_VHOST_IOC_DEV_NEXT:
 		return ioctl_dev_next(argp);
+	case HVISOR_VHOST_IOC_DEV_ATTACH:
+		return ioctl_dev_attach(argp);
 	default:
 		return -ENOTTY;
 	}

@@ -26,6 +26,7 @@ static unsigned int hvv_nr_devices;
 
 static const struct hvv_dev_ops *const hvv_dev_types[] = {
 	&hvv_blk_ops,
+	&hvv_net_ops,
 };
 
 static const struct hvv_dev_ops *dev_type(u32 device_id)
@@ -475,6 +476,30 @@ int hvv_device_next(struct hvisor_vhost_dev *info)
 	}
 	mutex_unlock(&hvv_lock);
 	return best ? 0 : -ENOENT;
+}
+
+/**
+ * hvv_device_attach() - give a device a new backend (DEV_ATTACH)
+ * @args: the request
+ *
+ * Return: 0 or a negative errno (see the uapi header).
+ */
+int hvv_device_attach(const struct hvisor_vhost_attach *args)
+{
+	struct hvv_device *dev;
+	int ret = -ENOENT;
+
+	if (args->flags || memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+		return -EINVAL;
+	mutex_lock(&hvv_lock);
+	list_for_each_entry(dev, &hvv_devices, node) {
+		if (dev->id != args->dev_id)
+			continue;
+		ret = dev->ops->attach ? dev->ops->attach(dev, args) : -EINVAL;
+		break;
+	}
+	mutex_unlock(&hvv_lock);
+	return ret;
 }
 
 /* Module exit. */

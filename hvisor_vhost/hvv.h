@@ -114,6 +114,9 @@ struct hvv_dev_stats {
  *	completion will touch the rings any more
  * @handle_vq: worker thread context; process the available chains of @vq
  * @fill_info: fill the type-specific part of a DEV_NEXT answer
+ * @attach: optional; process context, hvv_lock held: replace the backend
+ *	(DEV_ATTACH), @args already checked for reserved fields; return 0
+ *	or a negative errno with the old backend kept
  */
 struct hvv_dev_ops {
 	const char *name;
@@ -128,6 +131,8 @@ struct hvv_dev_ops {
 	void (*stop)(struct hvv_device *dev);
 	void (*handle_vq)(struct hvv_vq *vq);
 	void (*fill_info)(struct hvv_device *dev, struct hvisor_vhost_dev *info);
+	int (*attach)(struct hvv_device *dev,
+		      const struct hvisor_vhost_attach *args);
 };
 
 /**
@@ -212,6 +217,7 @@ extern struct list_head hvv_devices;
 int hvv_device_add(struct hvisor_vhost_dev *args);
 int hvv_device_del(u32 id);
 int hvv_device_next(struct hvisor_vhost_dev *info);
+int hvv_device_attach(const struct hvisor_vhost_attach *args);
 void hvv_devices_destroy(void);
 struct hvv_device *hvv_device_lookup(u32 zone_id, u64 addr);
 void hvv_device_kick(struct hvv_device *dev, unsigned int qidx);
@@ -232,5 +238,6 @@ void hvv_mmio_reset(struct hvv_device *dev);
 
 /* The device types; each file exports only its table. */
 extern const struct hvv_dev_ops hvv_blk_ops;
+extern const struct hvv_dev_ops hvv_net_ops;
 
 #endif /* HVISOR_VHOST_HVV_H */

@@ -157,10 +157,15 @@ void hvv_vq_reset(struct hvv_vq *vq)
 static void vq_set_notify(struct hvv_vq *vq, bool enable)
 {
 	if (vq->event_idx) {
-		/* Notify us when avail->idx moves past what we consumed. */
+		/*
+		 * Notify us when avail->idx moves past what we last saw.  That
+		 * is what we consumed, unless chains were given back with
+		 * hvv_vq_unpop() because they were not enough (net RX): then
+		 * only new chains are worth a notify.
+		 */
 		if (enable)
 			WRITE_ONCE(*vq_avail_event(vq),
-				   vq_from_cpu16(vq->last_avail_idx));
+				   vq_from_cpu16(vq->avail_idx));
 		return;
 	}
 	WRITE_ONCE(vq->used->flags,
@@ -518,15 +523,19 @@ void hvv_vq_disable_notify(struct hvv_vq *vq)
  * hvv_vq_enable_notify() - ask the driver to notify us of new chains
  * @vq: the queue
  *
- * Call when hvv_vq_pop() found nothing.  Chains made available before the
- * driver saw the request would never be notified, so this checks again.
+ * Call when hvv_vq_pop() found nothing, or when the chains it found were
+ * not enough and were given back with hvv_vq_unpop().  Chains made
+ * available before the driver saw the request would never be notified,
+ * so this checks again.
  *
  * Context: the device's worker.
- * Return: true if chains are available (or the ring is broken): the caller
- * must pop again.
+ * Return: true if chains were made available since the last look at the
+ * avail ring (or the ring is broken): the caller must pop again.
  */
 bool hvv_vq_enable_notify(struct hvv_vq *vq)
 {
+	u16 seen = vq->avail_idx;
+
 	if (!vq->started || vq->broken)
 		return false;
 	vq_set_notify(vq, true);
@@ -536,5 +545,5 @@ bool hvv_vq_enable_notify(struct hvv_vq *vq)
 	 * reading used->flags or avail_event.
 	 */
 	virt_mb();
-	return vq_fetch_avail_idx(vq) != 0;
+	return vq_fetch_avail_idx(vq) < 0 || vq->avail_idx != seen;
 }

@@ -117,9 +117,9 @@ static void dev_einval(int fd, const struct hvisor_vhost_dev *d)
 		strerror(EINVAL), base, last, DEFAULT_MMIO_SIZE, d->irq);
 }
 
-static void dev_add_error(int fd, int e, const char *path,
-			  const struct hvisor_vhost_dev *d,
-			  const struct hvisor_vhost_version *ver)
+void dev_add_error(int fd, int e, const char *path,
+		   const struct hvisor_vhost_dev *d,
+		   const struct hvisor_vhost_version *ver)
 {
 	const char *what = "cannot add device";
 

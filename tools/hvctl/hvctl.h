@@ -77,6 +77,17 @@ int cmd_add_blk(int argc, char **argv);
 void help_add_blk(FILE *out);
 int cmd_del(int argc, char **argv);
 void help_del(FILE *out);
+int cmd_add_net(int argc, char **argv);
+void help_add_net(FILE *out);
+int cmd_attach_net(int argc, char **argv);
+void help_attach_net(FILE *out);
+int cmd_detach_net(int argc, char **argv);
+void help_detach_net(FILE *out);
+
+/* dev.c: a DEV_ADD failure, explained */
+void dev_add_error(int fd, int e, const char *path,
+		   const struct hvisor_vhost_dev *d,
+		   const struct hvisor_vhost_version *ver);
 
 /* list.c: shared with zone list */
 int list_run(bool zones, bool devices, bool json);

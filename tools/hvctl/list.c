@@ -26,7 +26,8 @@ void help_list(FILE *out)
 		"             \"mmio_size\", \"irq\", \"queues\", \"blk\" or \"net\"}]}\n"
 		"           with numbers as JSON integers; \"blk\" holds\n"
 		"           {\"read_only\", \"serial\", \"capacity_sectors\"}, \"net\"\n"
-		"           holds {\"mac\"}.\n", prog);
+		"           holds {\"mac\", \"mtu\", \"tap\", \"attached\"} (tap: \"\"\n"
+		"           and attached: 0 when the link is down).\n", prog);
 }
 
 static const char *dev_type_name(uint32_t type)
@@ -197,6 +198,12 @@ static void text_backend(const struct hvisor_vhost_dev *d)
 	case HVISOR_VHOST_DEV_NET:
 		printf("mac ");
 		print_mac(stdout, d->net.mac);
+		printf(" mtu %u ", d->net.mtu);
+		if (d->net.attached)
+			printf("tap %.*s", HVISOR_VHOST_IFNAMSIZ,
+			       d->net.ifname);
+		else
+			printf("no tap (link down)");
 		break;
 	default:
 		printf("type %u", d->type);
@@ -270,7 +277,10 @@ static void json_devs(const struct hvisor_vhost_dev *d, size_t n)
 		} else if (d[i].type == HVISOR_VHOST_DEV_NET) {
 			printf(",\"net\":{\"mac\":\"");
 			print_mac(stdout, d[i].net.mac);
-			printf("\"}");
+			printf("\",\"mtu\":%u,\"tap\":", d[i].net.mtu);
+			json_string(stdout, d[i].net.ifname,
+				    HVISOR_VHOST_IFNAMSIZ);
+			printf(",\"attached\":%u}", d[i].net.attached);
 		}
 		printf("}");
 	}

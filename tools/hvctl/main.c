@@ -20,6 +20,12 @@ static const struct command commands[] = {
 	  cmd_zone, help_zone },
 	{ "add-blk", "add a virtio-blk device backed by a block device",
 	  cmd_add_blk, help_add_blk },
+	{ "add-net", "add a virtio-net device backed by a tap",
+	  cmd_add_net, help_add_net },
+	{ "attach-net", "give a virtio-net device a (new) tap: link up",
+	  cmd_attach_net, help_attach_net },
+	{ "detach-net", "take the tap from a virtio-net device: link down",
+	  cmd_detach_net, help_detach_net },
 	{ "del", "remove a device",
 	  cmd_del, help_del },
 };

@@ -100,16 +100,34 @@ struct hvisor_vhost_blk_params {
 	__u64 reserved[3];
 };
 
+#define HVISOR_VHOST_IFNAMSIZ		16
+
 /**
  * struct hvisor_vhost_net_params - virtio-net backend parameters
- * @mac: the device's MAC; all zero asks for a generated one
- * @reserved0: zero
+ * @mac: the device's MAC; all zero asks for a generated (locally
+ *	administered, unicast) one; (out) the MAC in use
+ * @mtu: MTU announced to the zone (VIRTIO_NET_F_MTU), 68..65535; 0 for
+ *	1500; (out) the MTU announced
+ * @flags: zero
+ * @ifname: name of the tap given as backend_fd, NUL-terminated, for
+ *	display only (the module cannot check it); (out) the name of the
+ *	tap of queue pair 0, empty when none is attached
+ * @attached: (out) queue pairs that have a tap; the zone sees its link up
+ *	while queue pair 0 has one
  * @reserved: zero
+ *
+ * The tap (tun IFF_TAP, or macvtap) must deliver and take frames with a
+ * 12-byte little-endian virtio-net header (IFF_VNET_HDR, TUNSETVNETHDRSZ
+ * 12, TUNSETVNETLE): virtio 1.x always uses that header.  The module sets
+ * the tap's offloads (TUNSETOFFLOAD) to what the zone's driver accepts.
  */
 struct hvisor_vhost_net_params {
 	__u8 mac[6];
-	__u16 reserved0;
-	__u64 reserved[6];
+	__u16 mtu;
+	__u32 flags;
+	char ifname[HVISOR_VHOST_IFNAMSIZ];
+	__u32 attached;
+	__u64 reserved[3];
 };
 
 /**
@@ -120,7 +138,8 @@ struct hvisor_vhost_net_params {
  * @irq: hypervisor interrupt number injected into the zone (GIC INTID)
  * @mmio_base: guest-physical base of the virtio-mmio register window
  * @mmio_size: size of that window, >= 0x200 (0x1000 is customary)
- * @backend_fd: (in) block device or tap fd; -1 for none (net only)
+ * @backend_fd: (in) block device or tap fd; -1 for none (net only: the
+ *	device then starts with its link down, see DEV_ATTACH)
  * @num_queues: requested queues (blk) or queue pairs (net); 0 for default
  * @flags: zero
  * @reserved0: zero
@@ -160,6 +179,27 @@ struct hvisor_vhost_id {
 	__u64 reserved[1];
 };
 
+/**
+ * struct hvisor_vhost_attach - argument of DEV_ATTACH
+ * @dev_id: the device
+ * @fd: the new backend (a tap fd, set up as for DEV_ADD); -1 detaches
+ * @queue_pair: net: the queue pair whose tap this is, 0..num_queues-1
+ * @flags: zero
+ * @ifname: the tap's name, NUL-terminated, for display only
+ * @reserved: zero
+ *
+ * The module takes its own reference to @fd's file: the caller may close
+ * @fd afterwards.  A previous backend of that queue pair is released.
+ */
+struct hvisor_vhost_attach {
+	__u32 dev_id;
+	__s32 fd;
+	__u32 queue_pair;
+	__u32 flags;
+	char ifname[HVISOR_VHOST_IFNAMSIZ];
+	__u64 reserved[2];
+};
+
 /*
  * 0xB8 is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst.
  *
@@ -176,6 +216,14 @@ struct hvisor_vhost_id {
  * DEV_DEL	removes a device (after quiescing its I/O); ENOENT if unknown.
  * DEV_NEXT	in: dev_id; out: the device with the smallest id >= dev_id,
  *		ENOENT when there is none.
+ * DEV_ATTACH	gives a device a new backend, or takes it away (fd -1);
+ *		net only: the zone's link goes up or down with it; ENOENT
+ *		unknown device, EINVAL not a net device, bad queue pair or
+ *		non-zero reserved fields, EBADF bad fd, ENOTSOCK the fd is
+ *		no tap (tun or macvtap), ENXIO the tap has no interface any
+ *		more, EBUSY the tap is already another device's backend.
+ *
+ * DEV_ADD of a net device fails as DEV_ATTACH does for its backend_fd.
  */
 #define HVISOR_VHOST_IOC_MAGIC		0xB8
 #define HVISOR_VHOST_IOC_VERSION	\
@@ -187,5 +235,7 @@ struct hvisor_vhost_id {
 #define HVISOR_VHOST_IOC_DEV_ADD	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x20, struct hvisor_vhost_dev)
 #define HVISOR_VHOST_IOC_DEV_DEL	_IOW(HVISOR_VHOST_IOC_MAGIC, 0x21, struct hvisor_vhost_id)
 #define HVISOR_VHOST_IOC_DEV_NEXT	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x22, struct hvisor_vhost_dev)
+#define HVISOR_VHOST_IOC_DEV_ATTACH	\
+	_IOW(HVISOR_VHOST_IOC_MAGIC, 0x23, struct hvisor_vhost_attach)
 
 #endif /* _UAPI_LINUX_HVISOR_VHOST_H */

@@ -1,0 +1,1178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-net on a tap of the root zone: a tun/tap interface in IFF_TAP
+ * mode, or a macvtap, given to the module as an open file.
+ *
+ * Each queue pair has one tap file (one tun queue).  Its worker moves
+ * frames between the zone's rings and the tap's socket directly:
+ *  - TX: a chain is popped, its virtio-net header is copied out of guest
+ *    memory once and checked, and the frame goes to the socket with one
+ *    sendmsg() over a kvec iterator (our copy of the header, then the
+ *    guest's segments);
+ *  - RX: the length of the socket's next frame is peeked, enough of the
+ *    guest's receive buffers are popped for it (several with
+ *    VIRTIO_NET_F_MRG_RXBUF), and one recvmsg() writes header and frame
+ *    straight into them.  Without buffers the frame stays in the tap's
+ *    queue and the worker waits for the driver's notify: the tap queues
+ *    for us, nothing is dropped here.
+ * The worker sleeps on the socket's wait queue through a poll table entry,
+ * so new frames in the tap, room to send again and the tap going away
+ * all queue the right work.
+ *
+ * The virtio-net header is always the 12-byte virtio 1.x one (the
+ * transport insists on VIRTIO_F_VERSION_1), so the tap is expected to use
+ * the same: IFF_VNET_HDR with TUNSETVNETHDRSZ 12 and little-endian
+ * (TUNSETVNETLE), set by whoever opened it (hvctl does) because the tap
+ * takes those values from user memory only.  The tap's offloads follow
+ * what the zone's driver accepted: TUNSETOFFLOAD takes its argument by
+ * value, so the module sets it itself when the driver starts the device
+ * and whenever a tap is attached to a running device.
+ *
+ * tun and macvtap are found at run time with symbol_get(): the module
+ * loads without them, and a file of theirs pins them while we hold it.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/etherdevice.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/if_tap.h>
+#include <linux/if_tun.h>
+#include <linux/if_vlan.h>
+#include <linux/kthread.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/poll.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/string.h>
+#include <linux/uio.h>
+#include <linux/wait.h>
+#include <uapi/linux/if_tun.h>
+#include <uapi/linux/virtio_config.h>
+#include <uapi/linux/virtio_ids.h>
+#include <uapi/linux/virtio_net.h>
+
+#include "hvv.h"
+#include "vq.h"
+
+/* QueueNumMax of every queue. */
+#define HVV_NET_QUEUE_MAX	256
+/* Queue pairs per device (the queues also hold a control queue). */
+#define HVV_NET_MAX_PAIRS	1
+/* Largest frame accepted from the zone, without the virtio-net header. */
+#define HVV_NET_MAX_FRAME	(SZ_64K + VLAN_ETH_HLEN)
+/* Receive buffers (chains) one frame may take with MRG_RXBUF. */
+#define HVV_NET_RX_MAX_BUFS	HVV_NET_QUEUE_MAX
+/* Guest segments one frame may be written into, or read from. */
+#define HVV_NET_MAX_IOV		512
+/* Frames and bytes per run of a queue's work before it yields the worker. */
+#define HVV_NET_WEIGHT		64
+#define HVV_NET_WEIGHT_BYTES	SZ_512K
+/* Used entries published between two interrupt decisions on RX. */
+#define HVV_NET_RX_SIGNAL_BATCH	32
+#define HVV_NET_DEFAULT_MTU	ETH_DATA_LEN
+#define HVV_NET_MIN_MTU		ETH_MIN_MTU
+#define HVV_NET_MAX_MTU		(HVV_NET_MAX_FRAME - VLAN_ETH_HLEN)
+
+static_assert(HVV_NET_MAX_IOV > HVV_CHAIN_MAX_SEGS);
+static_assert(2 * HVV_NET_MAX_PAIRS + 1 <= HVV_MAX_QUEUES);
+
+/*
+ * Config space, virtio 1.x layout up to the MTU, little-endian.  Our own
+ * copy of the layout so that field names and availability do not depend
+ * on the kernel headers we build against.
+ */
+struct hvv_net_config {
+	u8 mac[ETH_ALEN];
+	__le16 status;
+	__le16 max_virtqueue_pairs;
+	__le16 mtu;
+} __packed;
+
+static_assert(offsetof(struct hvv_net_config, status) ==
+	      offsetof(struct virtio_net_config, status));
+static_assert(offsetof(struct hvv_net_config, max_virtqueue_pairs) ==
+	      offsetof(struct virtio_net_config, max_virtqueue_pairs));
+static_assert(offsetof(struct hvv_net_config, mtu) ==
+	      offsetof(struct virtio_net_config, mtu));
+
+/* The virtio 1.x header (virtio_net_hdr_mrg_rxbuf), little-endian. */
+struct hvv_net_hdr {
+	u8 flags;
+	u8 gso_type;
+	__le16 hdr_len;
+	__le16 gso_size;
+	__le16 csum_start;
+	__le16 csum_offset;
+	__le16 num_buffers;
+};
+
+static_assert(sizeof(struct hvv_net_hdr) ==
+	      sizeof(struct virtio_net_hdr_mrg_rxbuf));
+
+#define HVV_NET_HDR_LEN		sizeof(struct hvv_net_hdr)
+
+/* One receive buffer (chain) taken for the frame being received. */
+struct hvv_net_rxbuf {
+	u16 head;
+	bool bad;
+	u32 len;
+};
+
+struct hvv_net;
+
+/**
+ * struct hvv_net_pair - one queue pair and its tap
+ * @net: the device
+ * @index: pair number
+ * @worker: the worker that runs both queues of the pair
+ * @mutex: serialises the backend fields below against the processing of
+ *	the two queues, which holds it while it uses the socket
+ * @file: the tap file we hold a reference to, or NULL
+ * @sock: its socket
+ * @ifname: the tap's name as given, for display
+ * @running: the device is started: @rx and @tx are usable
+ * @rx: receive queue (set at start)
+ * @tx: transmit queue (set at start)
+ * @wqh: the socket's wait queue while we are on it
+ * @wait: our entry on @wqh
+ * @table: poll table that puts @wait on the socket's wait queue
+ * @tx_blocked: the socket refused a frame for lack of room: TX waits for
+ *	a write-space wakeup (read in the wakeup)
+ * @chain: scratch chain for hvv_vq_pop()
+ * @iov: scratch segments of one frame
+ * @bufs: scratch receive buffers of one frame
+ * @rx_pending: used entries published on RX since the last signal
+ */
+struct hvv_net_pair {
+	struct hvv_net *net;
+	unsigned int index;
+	struct kthread_worker *worker;
+
+	struct mutex mutex;	/* backend and queue processing */
+	struct file *file;
+	struct socket *sock;
+	char ifname[HVISOR_VHOST_IFNAMSIZ];
+	bool running;
+	struct hvv_vq *rx;
+	struct hvv_vq *tx;
+	wait_queue_head_t *wqh;
+	wait_queue_entry_t wait;
+	poll_table table;
+	bool tx_blocked;
+
+	struct hvv_chain *chain;
+	struct kvec *iov;
+	struct hvv_net_rxbuf *bufs;
+	unsigned int rx_pending;
+};
+
+/**
+ * struct hvv_net - a virtio-net device
+ * @dev: the core's device
+ * @config: config space (dev->config points here; status under dev->lock)
+ * @mtu: MTU announced
+ * @nr_pairs: queue pairs
+ * @pairs: the queue pairs
+ * @features: features negotiated, copied at start
+ */
+struct hvv_net {
+	struct hvv_device *dev;
+	struct hvv_net_config config;
+	u16 mtu;
+	unsigned int nr_pairs;
+	struct hvv_net_pair *pairs;
+	u64 features;
+};
+
+static bool net_has(const struct hvv_net *net, unsigned int bit)
+{
+	return net->features & BIT_ULL(bit);
+}
+
+/* Backend files ----------------------------------------------------------- */
+
+/* The socket of a tun or macvtap file, or ERR_PTR(-ENOTSOCK). */
+static struct socket *net_file_socket(struct file *file)
+{
+	struct socket *sock = ERR_PTR(-ENOTSOCK);
+	struct socket *(*get)(struct file *f);
+
+#if IS_ENABLED(CONFIG_TUN)
+	get = symbol_get(tun_get_socket);
+	if (get) {
+		sock = get(file);
+		symbol_put(tun_get_socket);
+		if (!IS_ERR(sock))
+			return sock;
+	}
+#endif
+#if IS_ENABLED(CONFIG_TAP)
+	get = symbol_get(tap_get_socket);
+	if (get) {
+		sock = get(file);
+		symbol_put(tap_get_socket);
+		if (!IS_ERR(sock))
+			return sock;
+	}
+#endif
+	return ERR_PTR(-ENOTSOCK);
+}
+
+/*
+ * Take the tap behind @fd.  A tun file whose interface was deleted (or that
+ * never had one) polls EPOLLERR: refuse it, it would never carry a frame.
+ */
+static int net_get_backend(int fd, struct file **filep, struct socket **sockp)
+{
+	struct socket *sock;
+	struct file *file;
+
+	if (fd < 0)
+		return -EBADF;
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	sock = net_file_socket(file);
+	if (IS_ERR(sock)) {
+		fput(file);
+		return PTR_ERR(sock);
+	}
+	if (!sock->ops->peek_len || (vfs_poll(file, NULL) & EPOLLERR)) {
+		fput(file);
+		return -ENXIO;
+	}
+	*filep = file;
+	*sockp = sock;
+	return 0;
+}
+
+/*
+ * Is @sock the backend of another queue pair?  Two readers on one tap
+ * queue would each see half of the frames.  Caller holds hvv_lock, which
+ * every attach holds; a pointer that changes meanwhile (the tap went away)
+ * only ever becomes NULL.
+ */
+static bool net_sock_busy(const struct hvv_net_pair *self,
+			  const struct socket *sock)
+{
+	struct hvv_device *dev;
+	unsigned int i;
+
+	list_for_each_entry(dev, &hvv_devices, node) {
+		struct hvv_net *net = dev->priv;
+
+		if (dev->ops != &hvv_net_ops)
+			continue;
+		for (i = 0; i < net->nr_pairs; i++)
+			if (&net->pairs[i] != self &&
+			    READ_ONCE(net->pairs[i].sock) == sock)
+				return true;
+	}
+	return false;
+}
+
+/* The socket's wait queue --------------------------------------------------- */
+
+static int net_poll_wake(wait_queue_entry_t *wait, unsigned int mode,
+			 int sync, void *key)
+{
+	struct hvv_net_pair *p = container_of(wait, struct hvv_net_pair, wait);
+	__poll_t mask = key_to_poll(key);
+
+	/* A wakeup without a key may mean anything. */
+	if (!mask)
+		mask = EPOLLIN | EPOLLOUT | EPOLLERR;
+	/* Frames to receive, or the tap went away: RX finds out which. */
+	if (mask & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		kthread_queue_work(p->worker, &p->rx->work);
+	if (mask & EPOLLOUT && READ_ONCE(p->tx_blocked))
+		kthread_queue_work(p->worker, &p->tx->work);
+	return 0;
+}
+
+static void net_poll_queue(struct file *file, wait_queue_head_t *wqh,
+			   poll_table *pt)
+{
+	struct hvv_net_pair *p = container_of(pt, struct hvv_net_pair, table);
+
+	if (p->wqh)
+		return;
+	p->wqh = wqh;
+	add_wait_queue(wqh, &p->wait);
+}
+
+/* Caller holds p->mutex. */
+static void net_poll_stop(struct hvv_net_pair *p)
+{
+	if (p->wqh) {
+		remove_wait_queue(p->wqh, &p->wait);
+		p->wqh = NULL;
+	}
+}
+
+/*
+ * Get on the socket's wait queue and look once at what is pending: the
+ * wakeups from now on queue the work, what came before is handled by
+ * running both queues once.  Caller holds p->mutex; p->running and
+ * p->file are set.
+ */
+static void net_poll_start(struct hvv_net_pair *p)
+{
+	vfs_poll(p->file, &p->table);
+	kthread_queue_work(p->worker, &p->rx->work);
+	kthread_queue_work(p->worker, &p->tx->work);
+}
+
+/* The tap's offloads: what the driver accepted to receive. */
+static void net_set_offload(struct hvv_net_pair *p)
+{
+	const struct hvv_net *net = p->net;
+	unsigned long off = 0;
+	long ret;
+
+	if (net_has(net, VIRTIO_NET_F_GUEST_CSUM)) {
+		off |= TUN_F_CSUM;
+		if (net_has(net, VIRTIO_NET_F_GUEST_TSO4))
+			off |= TUN_F_TSO4;
+		if (net_has(net, VIRTIO_NET_F_GUEST_TSO6))
+			off |= TUN_F_TSO6;
+		if (net_has(net, VIRTIO_NET_F_GUEST_ECN))
+			off |= TUN_F_TSO_ECN;
+	}
+	if (!p->file->f_op->unlocked_ioctl)
+		return;
+	/* TUNSETOFFLOAD takes its argument by value, not through memory. */
+	ret = p->file->f_op->unlocked_ioctl(p->file, TUNSETOFFLOAD, off);
+	if (ret)
+		pr_warn_ratelimited("zone %u dev %u: tap %s refused offloads %#lx: %ld\n",
+				    net->dev->zone->id, net->dev->id, p->ifname,
+				    off, ret);
+}
+
+/* Link state ------------------------------------------------------------ */
+
+/*
+ * Bring the link status in config space in line with whether queue pair
+ * 0 has a tap, and tell a running driver.  The tap pointer is read under
+ * dev->lock, after the caller changed it: of two concurrent updates the
+ * later one sees the final state.
+ */
+static void net_update_link(struct hvv_net *net)
+{
+	struct hvv_device *dev = net->dev;
+	bool notify = false;
+	__le16 status;
+
+	spin_lock_irq(&dev->lock);
+	status = cpu_to_le16(READ_ONCE(net->pairs[0].file) ?
+			     VIRTIO_NET_S_LINK_UP : 0);
+	if (net->config.status != status) {
+		net->config.status = status;
+		/* A driver that is not running reads it when it starts. */
+		if (dev->status & VIRTIO_CONFIG_S_DRIVER_OK)
+			notify = true;
+		else
+			dev->config_generation++;
+	}
+	spin_unlock_irq(&dev->lock);
+	if (notify)
+		hvv_device_config_changed(dev);
+}
+
+/*
+ * The tap is gone (its interface was deleted): let go of it.  Caller holds
+ * p->mutex, in the worker.
+ */
+static void net_backend_lost(struct hvv_net_pair *p)
+{
+	struct hvv_device *dev = p->net->dev;
+	struct file *file = p->file;
+
+	pr_info("zone %u dev %u: tap %s of queue pair %u went away, link down\n",
+		dev->zone->id, dev->id, p->ifname, p->index);
+	net_poll_stop(p);
+	WRITE_ONCE(p->sock, NULL);
+	WRITE_ONCE(p->file, NULL);
+	p->ifname[0] = '\0';
+	p->tx_blocked = false;
+	fput(file);
+	net_update_link(p->net);
+}
+
+/* Guest segments ------------------------------------------------------- */
+
+/* Copy @len bytes at offset @off of the readable part of @c into @buf. */
+static void net_chain_copy_out(const struct hvv_chain *c, u32 off, void *buf,
+			       u32 len)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nr_out && len; i++) {
+		const struct hvv_seg *s = &c->segs[i];
+		u32 n;
+
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		n = min(s->len - off, len);
+		memcpy(buf, s->addr + off, n);
+		buf += n;
+		len -= n;
+		off = 0;
+	}
+}
+
+/* Write @len bytes at offset @off of the segments @iov. */
+static void net_iov_write(const struct kvec *iov, unsigned int niov, size_t off,
+			  const void *buf, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < niov && len; i++) {
+		size_t n;
+
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		n = min(iov[i].iov_len - off, len);
+		memcpy(iov[i].iov_base + off, buf, n);
+		buf += n;
+		len -= n;
+		off = 0;
+	}
+}
+
+/* Read @len bytes at offset @off of the segments @iov. */
+static void net_iov_read(const struct kvec *iov, unsigned int niov, size_t off,
+			 void *buf, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < niov && len; i++) {
+		size_t n;
+
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		n = min(iov[i].iov_len - off, len);
+		memcpy(buf, iov[i].iov_base + off, n);
+		buf += n;
+		len -= n;
+		off = 0;
+	}
+}
+
+static void net_bad_chain(struct hvv_vq *vq, u16 head, const char *why)
+{
+	struct hvv_device *dev = vq->dev;
+
+	pr_warn_ratelimited("zone %u dev %u queue %u: %s\n", dev->zone->id,
+			    dev->id, vq->index, why);
+	hvv_vq_push(vq, head, 0);
+	atomic64_inc(&dev->stats.requests);
+	atomic64_inc(&dev->stats.errors);
+}
+
+/* TX ---------------------------------------------------------------------- */
+
+/* Is the header of a frame from the zone one we agreed on? */
+static bool net_tx_hdr_ok(const struct hvv_net *net,
+			  const struct hvv_net_hdr *h)
+{
+	u8 gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+
+	if (h->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		return false;
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM &&
+	    !net_has(net, VIRTIO_NET_F_CSUM))
+		return false;
+	switch (gso) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return !(h->gso_type & VIRTIO_NET_HDR_GSO_ECN);
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		if (!net_has(net, VIRTIO_NET_F_HOST_TSO4))
+			return false;
+		break;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		if (!net_has(net, VIRTIO_NET_F_HOST_TSO6))
+			return false;
+		break;
+	default:
+		return false;
+	}
+	if (h->gso_type & VIRTIO_NET_HDR_GSO_ECN &&
+	    !net_has(net, VIRTIO_NET_F_HOST_ECN))
+		return false;
+	return le16_to_cpu(h->gso_size) != 0;
+}
+
+/*
+ * Send the frame in p->chain.  Returns 0 when the chain was returned to the
+ * driver, -EAGAIN when the socket has no room (the chain is given back to
+ * the ring), -EBADFD when the tap went away.
+ */
+static int net_tx_chain(struct hvv_net_pair *p, size_t *bytes)
+{
+	struct hvv_chain *c = p->chain;
+	struct hvv_vq *vq = p->tx;
+	struct hvv_device *dev = vq->dev;
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	struct hvv_net_hdr hdr;
+	unsigned int i, n = 0;
+	u32 skip = HVV_NET_HDR_LEN;
+	int ret;
+
+	if (c->out_len < HVV_NET_HDR_LEN) {
+		net_bad_chain(vq, c->head, "TX header too short");
+		return 0;
+	}
+	if (c->out_len - HVV_NET_HDR_LEN > HVV_NET_MAX_FRAME) {
+		net_bad_chain(vq, c->head, "TX frame too long");
+		return 0;
+	}
+	/* The one read of the header; only the copy is checked and sent. */
+	net_chain_copy_out(c, 0, &hdr, sizeof(hdr));
+	if (!net_tx_hdr_ok(p->net, &hdr)) {
+		net_bad_chain(vq, c->head, "TX header with offloads not negotiated");
+		return 0;
+	}
+	hdr.num_buffers = 0;
+
+	if (!p->sock) {
+		/* No tap: the link is down and the frame goes nowhere. */
+		hvv_vq_push(vq, c->head, 0);
+		atomic64_inc(&dev->stats.requests);
+		return 0;
+	}
+
+	p->iov[n].iov_base = &hdr;
+	p->iov[n++].iov_len = sizeof(hdr);
+	for (i = 0; i < c->nr_out; i++) {
+		const struct hvv_seg *s = &c->segs[i];
+
+		if (skip >= s->len) {
+			skip -= s->len;
+			continue;
+		}
+		p->iov[n].iov_base = s->addr + skip;
+		p->iov[n++].iov_len = s->len - skip;
+		skip = 0;
+	}
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, p->iov, n, c->out_len);
+	ret = p->sock->ops->sendmsg(p->sock, &msg, c->out_len);
+	if (ret == -EAGAIN || ret == -ENOMEM || ret == -ENOBUFS) {
+		hvv_vq_unpop(vq, 1);
+		return -EAGAIN;
+	}
+	hvv_vq_push(vq, c->head, 0);
+	atomic64_inc(&dev->stats.requests);
+	if (ret == -EBADFD)
+		return -EBADFD;
+	if (ret < 0) {
+		/* The tap refused the frame (too short, bad GSO header). */
+		pr_debug("zone %u dev %u: tap refused a frame: %d\n",
+			 dev->zone->id, dev->id, ret);
+		atomic64_inc(&dev->stats.errors);
+		return 0;
+	}
+	*bytes += c->out_len - HVV_NET_HDR_LEN;
+	atomic64_add(c->out_len - HVV_NET_HDR_LEN, &dev->stats.bytes);
+	return 0;
+}
+
+static void net_tx(struct hvv_net_pair *p)
+{
+	struct hvv_vq *vq = p->tx;
+	unsigned int frames = 0;
+	size_t bytes = 0;
+	int ret;
+
+	mutex_lock(&p->mutex);
+	if (!p->running)
+		goto out;
+	WRITE_ONCE(p->tx_blocked, false);
+	hvv_vq_disable_notify(vq);
+	for (;;) {
+		ret = hvv_vq_pop(vq, p->chain);
+		if (ret < 0)
+			break;
+		if (!ret) {
+			if (hvv_vq_enable_notify(vq)) {
+				hvv_vq_disable_notify(vq);
+				continue;
+			}
+			break;
+		}
+		ret = net_tx_chain(p, &bytes);
+		if (ret == -EAGAIN) {
+			/*
+			 * Wait for room.  The wakeup may have come before the
+			 * flag was visible: look once more.  The flag before
+			 * the look: pairs with the socket freeing room before
+			 * it takes its wait queue's lock to wake us, where
+			 * net_poll_wake() reads the flag.
+			 */
+			WRITE_ONCE(p->tx_blocked, true);
+			smp_mb();
+			if (vfs_poll(p->file, NULL) & EPOLLOUT)
+				kthread_queue_work(p->worker, &vq->work);
+			break;
+		}
+		if (ret == -EBADFD) {
+			net_backend_lost(p);
+			continue;	/* the rest is dropped, link down */
+		}
+		if (++frames >= HVV_NET_WEIGHT || bytes >= HVV_NET_WEIGHT_BYTES) {
+			/* Let the other queues have the worker. */
+			kthread_queue_work(p->worker, &vq->work);
+			break;
+		}
+	}
+	hvv_vq_signal(vq);
+out:
+	mutex_unlock(&p->mutex);
+}
+
+/* RX ---------------------------------------------------------------------- */
+
+/* Throw away the socket's next frame: the zone cannot take it. */
+static void net_rx_discard(struct hvv_net_pair *p)
+{
+	struct hvv_net_hdr scratch;
+	struct kvec iov = { .iov_base = &scratch, .iov_len = sizeof(scratch) };
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, sizeof(scratch));
+	p->sock->ops->recvmsg(p->sock, &msg, sizeof(scratch),
+			      MSG_DONTWAIT | MSG_TRUNC);
+}
+
+/* Publish the chains of a received frame, bad ones first. */
+static void net_rx_publish(struct hvv_net_pair *p, unsigned int nbufs)
+{
+	struct hvv_vq *vq = p->rx;
+	struct hvv_device *dev = vq->dev;
+	unsigned int i;
+
+	for (i = 0; i < nbufs; i++)
+		if (p->bufs[i].bad)
+			net_bad_chain(vq, p->bufs[i].head,
+				      "RX buffer without room for the header");
+	for (i = 0; i < nbufs; i++) {
+		if (p->bufs[i].bad)
+			continue;
+		hvv_vq_push(vq, p->bufs[i].head, p->bufs[i].len);
+		atomic64_inc(&dev->stats.requests);
+	}
+	p->rx_pending += nbufs;
+	if (p->rx_pending >= HVV_NET_RX_SIGNAL_BATCH) {
+		hvv_vq_signal(vq);
+		p->rx_pending = 0;
+	}
+}
+
+/*
+ * Receive one frame of @len bytes (without header) into the driver's
+ * buffers.  Returns 0 when the frame was delivered or dropped, -EAGAIN
+ * when the driver has not posted enough buffers (nothing consumed),
+ * -EIO when the ring is broken, -EBADFD when the tap went away.
+ */
+static int net_rx_frame(struct hvv_net_pair *p, unsigned int len)
+{
+	const struct hvv_net *net = p->net;
+	struct hvv_device *dev = net->dev;
+	unsigned int max_good = net_has(net, VIRTIO_NET_F_MRG_RXBUF) ?
+				HVV_NET_RX_MAX_BUFS : 1;
+	size_t need = (size_t)len + HVV_NET_HDR_LEN, have = 0;
+	unsigned int nbufs = 0, ngood = 0, niov = 0, i;
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	struct hvv_chain *c = p->chain;
+	struct hvv_vq *vq = p->rx;
+	__le16 num_buffers;
+	int ret;
+
+	while (have < need) {
+		struct hvv_net_rxbuf *b;
+
+		/* The frame cannot fit in what the driver may give us. */
+		if (ngood == max_good || nbufs == HVV_NET_RX_MAX_BUFS)
+			goto too_big;
+		ret = hvv_vq_pop(vq, c);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			goto no_bufs;
+		b = &p->bufs[nbufs++];
+		b->head = c->head;
+		b->len = 0;
+		/* The header must fit in the first buffer of a frame. */
+		b->bad = !c->in_len || (!ngood && c->in_len < HVV_NET_HDR_LEN);
+		if (b->bad)
+			continue;
+		if (niov + c->nr_in > HVV_NET_MAX_IOV)
+			goto too_big;
+		for (i = 0; i < c->nr_in; i++) {
+			p->iov[niov].iov_base = c->segs[c->nr_out + i].addr;
+			p->iov[niov++].iov_len = c->segs[c->nr_out + i].len;
+		}
+		b->len = min_t(size_t, c->in_len, need - have);
+		have += b->len;
+		ngood++;
+	}
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, p->iov, niov, need);
+	ret = p->sock->ops->recvmsg(p->sock, &msg, need,
+				    MSG_DONTWAIT | MSG_TRUNC);
+	if (ret < 0 || (size_t)ret != need) {
+		/* Nothing reached the driver: the buffers serve again. */
+		hvv_vq_unpop(vq, nbufs);
+		if (ret == -EBADFD)
+			return -EBADFD;
+		if (ret > 0) {
+			/* Not the frame that was peeked: it is lost. */
+			atomic64_inc(&dev->stats.errors);
+		}
+		return 0;
+	}
+
+	num_buffers = cpu_to_le16(ngood);
+	net_iov_write(p->iov, niov, offsetof(struct hvv_net_hdr, num_buffers),
+		      &num_buffers, sizeof(num_buffers));
+	if (!net_has(net, VIRTIO_NET_F_GUEST_CSUM)) {
+		u8 flags;
+
+		/* Checksum flags are for drivers that asked for them. */
+		net_iov_read(p->iov, niov, 0, &flags, 1);
+		flags &= ~(VIRTIO_NET_HDR_F_NEEDS_CSUM |
+			   VIRTIO_NET_HDR_F_DATA_VALID);
+		net_iov_write(p->iov, niov, 0, &flags, 1);
+	}
+	atomic64_add(len, &dev->stats.bytes);
+	net_rx_publish(p, nbufs);
+	return 0;
+
+no_bufs:
+	if (nbufs && !ngood) {
+		/* Only bad buffers so far: give them back as failed. */
+		net_rx_publish(p, nbufs);
+		return -EAGAIN;
+	}
+	hvv_vq_unpop(vq, nbufs);
+	return -EAGAIN;
+
+too_big:
+	hvv_vq_unpop(vq, nbufs);
+	pr_warn_ratelimited("zone %u dev %u: dropped a %u-byte frame: the receive buffers cannot hold it\n",
+			    dev->zone->id, dev->id, len);
+	atomic64_inc(&dev->stats.errors);
+	net_rx_discard(p);
+	return 0;
+}
+
+static void net_rx(struct hvv_net_pair *p)
+{
+	struct hvv_vq *vq = p->rx;
+	unsigned int frames = 0;
+	size_t bytes = 0;
+	int len, ret;
+
+	mutex_lock(&p->mutex);
+	if (!p->running || !p->sock)
+		goto out;
+	hvv_vq_disable_notify(vq);
+	for (;;) {
+		len = p->sock->ops->peek_len(p->sock);
+		if (len <= 0) {
+			/* Empty, or the tap's interface was deleted. */
+			if (vfs_poll(p->file, NULL) & EPOLLERR)
+				net_backend_lost(p);
+			break;
+		}
+		ret = net_rx_frame(p, len);
+		if (ret == -EAGAIN) {
+			/*
+			 * Not enough buffers: the frame waits in the tap until
+			 * the driver posts more and notifies us.
+			 */
+			if (hvv_vq_enable_notify(vq)) {
+				hvv_vq_disable_notify(vq);
+				continue;
+			}
+			break;
+		}
+		if (ret == -EBADFD) {
+			net_backend_lost(p);
+			break;
+		}
+		if (ret)
+			break;
+		bytes += len;
+		if (++frames >= HVV_NET_WEIGHT || bytes >= HVV_NET_WEIGHT_BYTES) {
+			kthread_queue_work(p->worker, &vq->work);
+			break;
+		}
+	}
+	hvv_vq_signal(vq);
+	p->rx_pending = 0;
+out:
+	mutex_unlock(&p->mutex);
+}
+
+/**
+ * hvv_net_handle_vq() - process a queue of a virtio-net device
+ * @vq: the queue: even indices receive, odd ones transmit
+ *
+ * Context: the queue pair's worker.
+ */
+static void hvv_net_handle_vq(struct hvv_vq *vq)
+{
+	struct hvv_net *net = vq->dev->priv;
+	unsigned int pair = vq->index / 2;
+
+	if (pair >= net->nr_pairs)
+		return;
+	if (vq->index & 1)
+		net_tx(&net->pairs[pair]);
+	else
+		net_rx(&net->pairs[pair]);
+}
+
+/* Life cycle -------------------------------------------------------------- */
+
+/*
+ * Make @file (or nothing) the tap of @p.  The caller holds a reference to
+ * @file that passes to @p.  Returns the tap it replaces, for the caller to
+ * release.
+ */
+static struct file *net_set_backend(struct hvv_net_pair *p, struct file *file,
+				    struct socket *sock, const char *ifname)
+{
+	struct file *old;
+
+	mutex_lock(&p->mutex);
+	net_poll_stop(p);
+	old = p->file;
+	WRITE_ONCE(p->sock, sock);
+	WRITE_ONCE(p->file, file);
+	strscpy(p->ifname, file ? ifname : "", sizeof(p->ifname));
+	p->tx_blocked = false;
+	if (p->running && file) {
+		net_set_offload(p);
+		net_poll_start(p);
+	}
+	mutex_unlock(&p->mutex);
+	return old;
+}
+
+static bool net_ifname_ok(const char *name)
+{
+	return memchr(name, '\0', HVISOR_VHOST_IFNAMSIZ);
+}
+
+static void net_free(struct hvv_net *net)
+{
+	unsigned int i;
+
+	for (i = 0; net->pairs && i < net->nr_pairs; i++) {
+		struct hvv_net_pair *p = &net->pairs[i];
+
+		if (p->file)
+			fput(p->file);
+		kfree(p->bufs);
+		kfree(p->iov);
+		kfree(p->chain);
+		mutex_destroy(&p->mutex);
+	}
+	kfree(net->pairs);
+	kfree(net);
+}
+
+/**
+ * hvv_net_create() - set up a virtio-net device, with or without a tap
+ * @dev: the core's device
+ * @args: DEV_ADD arguments; args->net.mac is filled in
+ *
+ * Context: process context, hvv_lock held.
+ * Return: 0, -EINVAL (bad parameters), -EBADF, -ENOTSOCK, -ENXIO, -EBUSY
+ * (see DEV_ATTACH), -ENOMEM.
+ */
+static int hvv_net_create(struct hvv_device *dev, struct hvisor_vhost_dev *args)
+{
+	struct hvisor_vhost_net_params *np = &args->net;
+	unsigned int nr = args->num_queues ?: 1;
+	u16 mtu = np->mtu ?: HVV_NET_DEFAULT_MTU;
+	struct socket *sock = NULL;
+	struct file *file = NULL;
+	struct hvv_net *net;
+	unsigned int i;
+	int ret;
+
+	if (np->flags || memchr_inv(np->reserved, 0, sizeof(np->reserved)) ||
+	    !net_ifname_ok(np->ifname))
+		return -EINVAL;
+	if (nr > HVV_NET_MAX_PAIRS)
+		return -EINVAL;
+	if (mtu < HVV_NET_MIN_MTU || mtu > HVV_NET_MAX_MTU)
+		return -EINVAL;
+	if (is_multicast_ether_addr(np->mac))
+		return -EINVAL;
+	if (args->backend_fd != -1) {
+		ret = net_get_backend(args->backend_fd, &file, &sock);
+		if (ret)
+			return ret;
+		if (net_sock_busy(NULL, sock)) {
+			fput(file);
+			return -EBUSY;
+		}
+	}
+
+	ret = -ENOMEM;
+	net = kzalloc(sizeof(*net), GFP_KERNEL);
+	if (!net)
+		goto err_file;
+	net->dev = dev;
+	net->nr_pairs = nr;
+	net->mtu = mtu;
+	net->pairs = kcalloc(nr, sizeof(*net->pairs), GFP_KERNEL);
+	if (!net->pairs)
+		goto err_free;
+	for (i = 0; i < nr; i++) {
+		struct hvv_net_pair *p = &net->pairs[i];
+
+		p->net = net;
+		p->index = i;
+		p->worker = dev->worker;
+		mutex_init(&p->mutex);
+		init_waitqueue_func_entry(&p->wait, net_poll_wake);
+		init_poll_funcptr(&p->table, net_poll_queue);
+		p->chain = kmalloc(sizeof(*p->chain), GFP_KERNEL);
+		p->iov = kmalloc_array(HVV_NET_MAX_IOV, sizeof(*p->iov),
+				       GFP_KERNEL);
+		p->bufs = kmalloc_array(HVV_NET_RX_MAX_BUFS, sizeof(*p->bufs),
+					GFP_KERNEL);
+		if (!p->chain || !p->iov || !p->bufs)
+			goto err_free;
+	}
+
+	if (is_zero_ether_addr(np->mac))
+		eth_random_addr(net->config.mac);
+	else
+		ether_addr_copy(net->config.mac, np->mac);
+	net->config.max_virtqueue_pairs = cpu_to_le16(nr);
+	net->config.mtu = cpu_to_le16(mtu);
+	if (file) {
+		net->pairs[0].file = file;
+		net->pairs[0].sock = sock;
+		strscpy(net->pairs[0].ifname, np->ifname,
+			sizeof(net->pairs[0].ifname));
+		net->config.status = cpu_to_le16(VIRTIO_NET_S_LINK_UP);
+	}
+
+	dev->priv = net;
+	dev->config = (u8 *)&net->config;
+	dev->config_len = sizeof(net->config);
+	dev->nr_vqs = 2 * nr;
+	ether_addr_copy(np->mac, net->config.mac);
+	np->mtu = mtu;
+	return 0;
+
+err_free:
+	net_free(net);
+err_file:
+	if (file)
+		fput(file);
+	return ret;
+}
+
+/**
+ * hvv_net_destroy() - release the taps and free the device
+ * @dev: the device, stopped
+ *
+ * Context: process context.
+ */
+static void hvv_net_destroy(struct hvv_device *dev)
+{
+	net_free(dev->priv);
+	dev->priv = NULL;
+	dev->config = NULL;
+	dev->config_len = 0;
+}
+
+/**
+ * hvv_net_features() - the virtio-net features we offer
+ * @dev: the device
+ *
+ * The transport adds the ring features (EVENT_IDX, INDIRECT_DESC).
+ *
+ * Context: any context.
+ * Return: feature bits.
+ */
+static u64 hvv_net_features(struct hvv_device *dev)
+{
+	return BIT_ULL(VIRTIO_F_VERSION_1) |
+	       BIT_ULL(VIRTIO_NET_F_MAC) |
+	       BIT_ULL(VIRTIO_NET_F_STATUS) |
+	       BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
+	       BIT_ULL(VIRTIO_NET_F_MTU);
+}
+
+/**
+ * hvv_net_start() - start moving frames
+ * @dev: the device, its ready queues started
+ *
+ * Context: process context, no worker runs the queues.
+ * Return: 0.
+ */
+static int hvv_net_start(struct hvv_device *dev)
+{
+	struct hvv_net *net = dev->priv;
+	unsigned int i;
+
+	/* Fixed at FEATURES_OK, before DRIVER_OK. */
+	spin_lock_irq(&dev->lock);
+	net->features = dev->features;
+	spin_unlock_irq(&dev->lock);
+
+	for (i = 0; i < net->nr_pairs; i++) {
+		struct hvv_net_pair *p = &net->pairs[i];
+
+		p->rx = &dev->vqs[2 * i];
+		p->tx = &dev->vqs[2 * i + 1];
+		mutex_lock(&p->mutex);
+		p->running = true;
+		p->rx_pending = 0;
+		p->tx_blocked = false;
+		if (p->file) {
+			net_set_offload(p);
+			net_poll_start(p);
+		}
+		mutex_unlock(&p->mutex);
+	}
+	return 0;
+}
+
+/**
+ * hvv_net_stop() - stop moving frames
+ * @dev: the device, no longer kicked
+ *
+ * Frames keep arriving in the taps' queues meanwhile; they are received
+ * once the driver starts the device again.
+ *
+ * Context: process context.
+ */
+static void hvv_net_stop(struct hvv_device *dev)
+{
+	struct hvv_net *net = dev->priv;
+	unsigned int i;
+
+	for (i = 0; i < net->nr_pairs; i++) {
+		struct hvv_net_pair *p = &net->pairs[i];
+
+		mutex_lock(&p->mutex);
+		p->running = false;
+		net_poll_stop(p);
+		p->tx_blocked = false;
+		mutex_unlock(&p->mutex);
+	}
+	/* Work queued by a wakeup before that finds p->running false. */
+	for (i = 0; i < net->nr_pairs; i++) {
+		struct hvv_net_pair *p = &net->pairs[i];
+
+		if (p->rx)
+			kthread_flush_work(&p->rx->work);
+		if (p->tx)
+			kthread_flush_work(&p->tx->work);
+	}
+}
+
+/**
+ * hvv_net_attach() - attach a tap to a queue pair, or detach it (fd -1)
+ * @dev: the device
+ * @args: DEV_ATTACH arguments, reserved fields checked
+ *
+ * Context: process context, hvv_lock held.
+ * Return: 0, -EINVAL, -EBADF, -ENOTSOCK, -ENXIO or -EBUSY.
+ */
+static int hvv_net_attach(struct hvv_device *dev,
+			  const struct hvisor_vhost_attach *args)
+{
+	struct hvv_net *net = dev->priv;
+	struct socket *sock = NULL;
+	struct file *file = NULL, *old;
+	struct hvv_net_pair *p;
+	int ret;
+
+	if (args->queue_pair >= net->nr_pairs || !net_ifname_ok(args->ifname))
+		return -EINVAL;
+	p = &net->pairs[args->queue_pair];
+	if (args->fd != -1) {
+		ret = net_get_backend(args->fd, &file, &sock);
+		if (ret)
+			return ret;
+		if (net_sock_busy(p, sock)) {
+			fput(file);
+			return -EBUSY;
+		}
+	}
+	old = net_set_backend(p, file, sock, args->ifname);
+	if (old)
+		fput(old);
+	net_update_link(net);
+	pr_info("zone %u dev %u: queue pair %u %s%s\n", dev->zone->id, dev->id,
+		args->queue_pair, file ? "attached to tap " : "detached",
+		file ? p->ifname : "");
+	return 0;
+}
+
+/**
+ * hvv_net_fill_info() - the virtio-net part of a DEV_NEXT answer
+ * @dev: the device
+ * @info: filled in
+ *
+ * Context: process context, hvv_lock held.
+ */
+static void hvv_net_fill_info(struct hvv_device *dev,
+			      struct hvisor_vhost_dev *info)
+{
+	struct hvv_net *net = dev->priv;
+	unsigned int i;
+
+	info->num_queues = net->nr_pairs;
+	ether_addr_copy(info->net.mac, net->config.mac);
+	info->net.mtu = net->mtu;
+	for (i = 0; i < net->nr_pairs; i++) {
+		struct hvv_net_pair *p = &net->pairs[i];
+
+		mutex_lock(&p->mutex);
+		if (p->file)
+			info->net.attached++;
+		if (!i && p->file)
+			strscpy(info->net.ifname, p->ifname,
+				sizeof(info->net.ifname));
+		mutex_unlock(&p->mutex);
+	}
+}
+
+const struct hvv_dev_ops hvv_net_ops = {
+	.name		= "net",
+	.device_id	= VIRTIO_ID_NET,
+	.queue_max	= HVV_NET_QUEUE_MAX,
+	.create		= hvv_net_create,
+	.destroy	= hvv_net_destroy,
+	.features	= hvv_net_features,
+	.start		= hvv_net_start,
+	.stop		= hvv_net_stop,
+	.handle_vq	= hvv_net_handle_vq,
+	.fill_info	= hvv_net_fill_info,
+	.attach		= hvv_net_attach,
+};

@@ -1,0 +1,207 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared code of the net_*.sh selftests, on top of lib.sh (busybox sh); not
+# a test itself (run-selftests skips *_lib.sh). A test sources both:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   . "$(dirname "$0")/net_lib.sh"
+#   net_begin
+#   net_zone Z 1 0x1000000000 40 tap0 10.0.0 || bail "..."
+#   check "ping" in_ns "$Z_NS" ping -c 1 10.0.0.1
+#   tap_end
+#
+# The zone's interface (the stock virtio_net driver bound through the
+# loopback zone) lives in a network namespace of its own, held by a
+# background "unshare -n sleep"; root's tap stays in the initial one.
+# net_begin adds to lib.sh's cleanup: the taps made by mk_tap and the
+# bridges made by mk_bridge are deleted.
+
+NET_HELPER=${NET_HELPER:-$(cd "$(dirname "$0")" && pwd)/net_helper}
+NET_TAPS=
+NET_BRIDGES=
+
+net_begin() {
+	tap_begin
+	trap 'net_cleanup; lib_cleanup' EXIT
+}
+
+net_cleanup() {
+	for _t in $NET_TAPS $NET_BRIDGES; do
+		ip link del "$_t" 2>/dev/null
+	done
+}
+
+# mk_tap NAME: a persistent tap (it outlives a detach), deleted at cleanup.
+mk_tap() {
+	tunctl -t "$1" >>"$LOG" 2>&1 || return 1
+	NET_TAPS="$NET_TAPS $1"
+}
+
+# mk_bridge NAME: a bridge, up, deleted at cleanup.
+mk_bridge() {
+	ip link add "$1" type bridge >>"$LOG" 2>&1 &&
+		ip link set "$1" up >>"$LOG" 2>&1 || return 1
+	NET_BRIDGES="$NET_BRIDGES $1"
+}
+
+# net_add TAP ZONE MMIO IRQ [hvctl options...]: the device id goes into
+# NET_ID. TAP "-" adds the device without a tap.
+net_add() {
+	_t=$1 _z=$2 _m=$3 _i=$4
+	shift 4
+	[ "$_t" = - ] && _t=
+	NET_ID=
+	# shellcheck disable=SC2086
+	"$HVCTL" add-net $_t --zone "$_z" --mmio "$_m" --irq "$_i" "$@" \
+		>>"$LOG" 2>&1 || return 1
+	NET_ID=$(sed -n '$p' "$LOG")
+	case $NET_ID in
+	''|*[!0-9]*) return 1 ;;
+	esac
+}
+
+# net_if_of VIRTIO: the interface virtio_net made for VIRTIO (in the
+# initial namespace: look before moving it).
+net_if_of() {
+	ls "/sys/bus/virtio/devices/$1/net" 2>/dev/null | head -n 1
+}
+
+# lb_probe_net ZONE BASE IRQ: make the zone probe the device at BASE and
+# wait for its interface. Sets LB_VIRTIO and NET_IF.
+lb_probe_net() {
+	LB_VIRTIO= NET_IF=
+	echo "$1 $2 0x200 $3" >"$LB/probe" 2>>"$LOG" || return 1
+	LB_VIRTIO=$(lb_vdev "$1" "$2")
+	[ -n "$LB_VIRTIO" ] ||
+		{ echo "no $1/$2 in $LB/devices" >>"$LOG"; return 1; }
+	wait_for 20 test -n "$(net_if_of "$LB_VIRTIO")" ||
+		{ echo "no interface for $LB_VIRTIO" >>"$LOG"; return 1; }
+	NET_IF=$(net_if_of "$LB_VIRTIO")
+}
+
+# new_ns VAR: a network namespace, held by a background process whose pid
+# goes into VAR (killed at cleanup, which ends the namespace).
+new_ns() {
+	bg unshare -n sleep 100000
+	# unshare runs before sleep: wait for the new namespace.
+	_self=$(readlink /proc/self/ns/net)
+	wait_for 5 sh -c "[ -e /proc/$BG_PID/ns/net ] &&
+		[ \"\$(readlink /proc/$BG_PID/ns/net)\" != '$_self' ]" || return 1
+	eval "$1=\$BG_PID"
+}
+
+# in_ns PID CMD...: run CMD in the network namespace of PID.
+in_ns() {
+	_p=$1
+	shift
+	nsenter -t "$_p" -n "$@"
+}
+
+# link_up NS IF: the interface has its carrier (LOWER_UP).
+link_up() {
+	in_ns "$1" ip link show "$2" 2>/dev/null | grep -q 'LOWER_UP'
+}
+
+# link_down NS IF: the interface has no carrier.
+link_down() {
+	in_ns "$1" ip link show "$2" 2>/dev/null | grep -q 'NO-CARRIER'
+}
+
+# if_stat NS IF FIELD: a counter of /proc/net/dev in the namespace
+# (FIELD: rx_bytes rx_packets tx_bytes tx_packets); NS "-" for the
+# initial namespace.
+if_stat() {
+	_f=$3
+	case $_f in
+	rx_bytes) _c=2 ;;
+	rx_packets) _c=3 ;;
+	tx_bytes) _c=10 ;;
+	tx_packets) _c=11 ;;
+	*) return 1 ;;
+	esac
+	if [ "$1" = - ]; then
+		cat /proc/net/dev
+	else
+		in_ns "$1" cat /proc/net/dev
+	fi | tr ':' ' ' | awk -v i="$2" -v c="$_c" '$1 == i { print $c }'
+}
+
+# net_zone PREFIX ZONE MMIO IRQ TAP NET [hvctl options...]: one zone
+# interface wired to root's TAP, both on NET.0/24 (root .1, zone .2).
+# TAP must exist (mk_tap) unless it is "-". Sets PREFIX_ID (device id),
+# PREFIX_V (virtio device), PREFIX_IF (interface), PREFIX_NS (namespace
+# pid), PREFIX_IP (the zone's address). One TAP result.
+net_zone() {
+	_pre=$1 _z=$2 _m=$3 _i=$4 _tap=$5 _net=$6
+	shift 6
+	_desc="zone $_z: virtio-net at $_m irq $_i on ${_tap}, in a namespace of its own"
+	if ! net_add "$_tap" "$_z" "$_m" "$_i" "$@"; then
+		result "hvctl add-net failed" "$_desc"
+		return 1
+	fi
+	if ! lb_probe_net "$_z" "$_m" "$_i"; then
+		result "the zone's virtio_net did not come up" "$_desc"
+		return 1
+	fi
+	if ! new_ns _ns; then
+		result "no network namespace" "$_desc"
+		return 1
+	fi
+	if ! { ip link set "$NET_IF" netns "$_ns" &&
+		in_ns "$_ns" ip link set lo up &&
+		in_ns "$_ns" ip addr add "$_net.2/24" dev "$NET_IF" &&
+		in_ns "$_ns" ip link set "$NET_IF" up; } >>"$LOG" 2>&1; then
+		result "cannot set up $NET_IF in its namespace" "$_desc"
+		return 1
+	fi
+	if [ "$_tap" != - ] && [ -n "$_net" ]; then
+		if ! { ip addr add "$_net.1/24" dev "$_tap" &&
+			ip link set "$_tap" up; } >>"$LOG" 2>&1; then
+			result "cannot set up $_tap" "$_desc"
+			return 1
+		fi
+	fi
+	eval "${_pre}_ID=\$NET_ID ${_pre}_V=\$LB_VIRTIO ${_pre}_IF=\$NET_IF"
+	eval "${_pre}_NS=\$_ns ${_pre}_IP=\$_net.2"
+	result "" "$_desc: $NET_IF, device $NET_ID"
+}
+
+# tcp_xfer SRC_NS DST_NS DST_IP FILE: send FILE over TCP from namespace
+# SRC_NS to DST_IP, received in namespace DST_NS ("-": the initial one);
+# succeeds when the bytes received have FILE's checksum. TCP_RATE tells
+# how fast it went.
+tcp_xfer() {
+	_src=$1 _dst=$2 _ip=$3 _file=$4
+	_port=$((5000 + T_N))
+	_out=$TMP/tcp.$T_N
+	_sp= _dp=
+	[ "$_src" = - ] || _sp="nsenter -t $_src -n"
+	[ "$_dst" = - ] || _dp="nsenter -t $_dst -n"
+	rm -f "$_out" "$_out.rc" "$_out.in"
+	# busybox nc half-closes when its stdin ends, and the sender then
+	# stops: the receiver reads a fifo that we keep open.
+	mkfifo "$_out.in" || return 1
+	exec 8<>"$_out.in"
+	# shellcheck disable=SC2086
+	($_dp nc -l -p "$_port" <&8 >"$_out"; echo $? >"$_out.rc") &
+	BG_PIDS="$BG_PIDS $!"
+	exec 8>&-
+	# shellcheck disable=SC2086
+	wait_for 10 sh -c "$_dp netstat -tln | grep -q ':$_port '" ||
+		{ echo "no listener on port $_port"; return 1; }
+	_t0=$(date +%s)
+	# shellcheck disable=SC2086
+	$_sp timeout 150 nc "$_ip" "$_port" <"$_file"
+	_rc=$?
+	# The receiver ends once it has read the sender's FIN.
+	wait_for 30 test -s "$_out.rc"
+	_t=$(($(date +%s) - _t0))
+	_a=$(md5sum <"$_file" | cut -d' ' -f1)
+	_b=$(md5sum <"$_out" | cut -d' ' -f1)
+	_n=$(wc -c <"$_file")
+	echo "sent $_n bytes ($_a), received $(wc -c <"$_out") ($_b) in ${_t}s; nc exited $_rc"
+	TCP_RATE="$_n bytes in ${_t}s"
+	[ "$_t" -gt 0 ] && TCP_RATE="$TCP_RATE: $((_n / 1024 / _t)) KiB/s"
+	[ "$_rc" = 0 ] && [ "$_a" = "$_b" ]
+}
