@@ -53,6 +53,7 @@
 #include <linux/string.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
+#include <net/sock.h>
 #include <uapi/linux/if_tun.h>
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_ids.h>
@@ -384,6 +385,18 @@ static void net_update_link(struct hvv_net *net)
 	spin_unlock_irq(&dev->lock);
 	if (notify)
 		hvv_device_config_changed(dev);
+}
+
+/*
+ * Has the tap's interface been deleted?  tun marks its files RCV_SHUTDOWN
+ * and wakes their readers before it detaches them, so the wakeup may find
+ * the file still attached: the mark tells.  A detached file polls
+ * EPOLLERR.  Caller holds p->mutex and p->file is set.
+ */
+static bool net_backend_gone(struct hvv_net_pair *p)
+{
+	return READ_ONCE(p->sock->sk->sk_shutdown) & RCV_SHUTDOWN ||
+	       vfs_poll(p->file, NULL) & EPOLLERR;
 }
 
 /*
@@ -794,7 +807,7 @@ static void net_rx(struct hvv_net_pair *p)
 		len = p->sock->ops->peek_len(p->sock);
 		if (len <= 0) {
 			/* Empty, or the tap's interface was deleted. */
-			if (vfs_poll(p->file, NULL) & EPOLLERR)
+			if (net_backend_gone(p))
 				net_backend_lost(p);
 			break;
 		}

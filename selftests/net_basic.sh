@@ -5,8 +5,9 @@
 # zone's virtio_net comes up with the MAC and MTU given and its link up;
 # `hvctl list` shows the device; ping both ways between the zone's
 # namespace and root; a TCP transfer each way (busybox nc) arrives with
-# the checksum it left with; the device's counters moved. TAP output;
-# busybox sh.
+# the checksum it left with; a burst of small UDP datagrams each way
+# arrives complete; the interfaces' counters moved. TAP output; busybox
+# sh.
 #
 #   NET_TEST_MB   size of each TCP transfer in MiB (default 16)
 
@@ -45,6 +46,10 @@ check "TCP, zone -> root: $MB MiB arrive intact" \
 	tcp_xfer "$Z_NS" - 10.0.0.1 "$TMP/data" && note "zone -> root: $TCP_RATE"
 check "TCP, root -> zone: $MB MiB arrive intact" \
 	tcp_xfer - "$Z_NS" 10.0.0.2 "$TMP/data" && note "root -> zone: $TCP_RATE"
+check "UDP, zone -> root: a burst of 5000 small datagrams arrives complete" \
+	udp_burst "$Z_NS" - 10.0.0.1 5000 64
+check "UDP, root -> zone: a burst of 5000 small datagrams arrives complete" \
+	udp_burst - "$Z_NS" 10.0.0.2 5000 64
 rx1=$(if_stat - tap0 rx_bytes)
 check "tap0 received at least $MB MiB from the zone" \
 	test $((rx1 - rx0)) -ge $((MB * 1048576))

@@ -205,3 +205,28 @@ tcp_xfer() {
 	[ "$_t" -gt 0 ] && TCP_RATE="$TCP_RATE: $((_n / 1024 / _t)) KiB/s"
 	[ "$_rc" = 0 ] && [ "$_a" = "$_b" ]
 }
+
+# udp_burst SRC_NS DST_NS DST_IP COUNT SIZE: send COUNT datagrams of SIZE
+# bytes from namespace SRC_NS to DST_IP, in bursts of 32 a millisecond
+# apart (a pace the receiver keeps up with); succeeds when every one
+# arrived, once and intact, in namespace DST_NS ("-": the initial one).
+udp_burst() {
+	_src=$1 _dst=$2 _ip=$3 _cnt=$4 _sz=$5
+	_port=$((6000 + T_N))
+	_out=$TMP/udp.$T_N
+	_sp= _dp=
+	[ "$_src" = - ] || _sp="nsenter -t $_src -n"
+	[ "$_dst" = - ] || _dp="nsenter -t $_dst -n"
+	# shellcheck disable=SC2086
+	$_dp "$NET_HELPER" udp-recv "$_port" "$_cnt" "$_sz" 5000 >"$_out" 2>&1 &
+	_rp=$!
+	BG_PIDS="$BG_PIDS $_rp"
+	wait_for 10 grep -q ready "$_out" || { cat "$_out"; return 1; }
+	# shellcheck disable=SC2086
+	$_sp "$NET_HELPER" udp-send "$_ip" "$_port" "$_cnt" "$_sz" 32 1000
+	_rc=$?
+	wait "$_rp"
+	_rrc=$?
+	cat "$_out"
+	[ "$_rc" = 0 ] && [ "$_rrc" = 0 ]
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net_helper: UDP traffic for the net_*.sh selftests (busybox nc has no
+ * UDP). Not a test itself: run-selftests skips *_helper programs.
+ *
+ *   net_helper udp-recv PORT COUNT SIZE IDLE_MS
+ *	receive COUNT datagrams of SIZE bytes on PORT, until all came or
+ *	nothing came for IDLE_MS; check that each sequence number arrives
+ *	once with its payload intact. Prints "ready" once bound (on stdout,
+ *	flushed), then one summary line. Exit 0 when all came intact.
+ *   net_helper udp-send ADDR PORT COUNT SIZE BURST GAP_US
+ *	send COUNT datagrams of SIZE (>= 8) bytes to ADDR:PORT, BURST at a
+ *	time with GAP_US microseconds between bursts. Exit 0 when all were
+ *	sent.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SIZE	65507
+#define RCVBUF		(64 << 20)
+
+static unsigned long num(const char *s, const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s || *end) {
+		fprintf(stderr, "net_helper: bad %s '%s'\n", what, s);
+		exit(2);
+	}
+	return v;
+}
+
+/* Byte i of datagram seq: a pattern a lost or shifted byte breaks. */
+static uint8_t pattern(uint32_t seq, size_t i)
+{
+	return (uint8_t)(seq * 7 + i * 13 + (i >> 8));
+}
+
+static void fill(uint8_t *buf, uint32_t seq, size_t size)
+{
+	size_t i;
+
+	memcpy(buf, &seq, sizeof(seq));
+	memcpy(buf + 4, &seq, sizeof(seq));
+	for (i = 8; i < size; i++)
+		buf[i] = pattern(seq, i);
+}
+
+static int udp_recv(int argc, char **argv)
+{
+	unsigned long port, count, size, idle;
+	unsigned long got = 0, bad = 0, dup = 0, other = 0;
+	struct sockaddr_in sin;
+	struct pollfd pfd;
+	uint8_t *seen, *buf;
+	int fd, rcvbuf = RCVBUF;
+	uint32_t seq, seq2;
+	size_t i;
+
+	if (argc != 6)
+		return 2;
+	port = num(argv[2], "port");
+	count = num(argv[3], "count");
+	size = num(argv[4], "size");
+	idle = num(argv[5], "idle time");
+	if (size < 8 || size > MAX_SIZE || !count)
+		return 2;
+	seen = calloc(count, 1);
+	buf = malloc(MAX_SIZE);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!seen || !buf || fd < 0) {
+		perror("net_helper: udp-recv");
+		return 1;
+	}
+	/* Room for the whole burst: this is about the device, not us. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		perror("net_helper: bind");
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (got < count) {
+		ssize_t n;
+		int r = poll(&pfd, 1, idle);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n = recv(fd, buf, MAX_SIZE, 0);
+		if (n < 0)
+			continue;
+		if ((size_t)n != size) {
+			other++;
+			continue;
+		}
+		memcpy(&seq, buf, sizeof(seq));
+		memcpy(&seq2, buf + 4, sizeof(seq2));
+		if (seq != seq2 || seq >= count) {
+			bad++;
+			continue;
+		}
+		for (i = 8; i < size; i++)
+			if (buf[i] != pattern(seq, i))
+				break;
+		if (i < size) {
+			bad++;
+			continue;
+		}
+		if (seen[seq]) {
+			dup++;
+			continue;
+		}
+		seen[seq] = 1;
+		got++;
+	}
+	printf("received %lu of %lu datagrams of %lu bytes; %lu corrupt, %lu duplicate, %lu of another size\n",
+	       got, count, size, bad, dup, other);
+	return got == count && !bad && !dup ? 0 : 1;
+}
+
+static int udp_send(int argc, char **argv)
+{
+	unsigned long port, count, size, burst, gap, i;
+	struct sockaddr_in sin;
+	struct timespec ts;
+	uint8_t *buf;
+	int fd;
+
+	if (argc != 8)
+		return 2;
+	port = num(argv[3], "port");
+	count = num(argv[4], "count");
+	size = num(argv[5], "size");
+	burst = num(argv[6], "burst");
+	gap = num(argv[7], "gap");
+	if (size < 8 || size > MAX_SIZE || !burst)
+		return 2;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	if (inet_pton(AF_INET, argv[2], &sin.sin_addr) != 1) {
+		fprintf(stderr, "net_helper: bad address '%s'\n", argv[2]);
+		return 2;
+	}
+	buf = malloc(size);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!buf || fd < 0 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		perror("net_helper: udp-send");
+		return 1;
+	}
+	ts.tv_sec = gap / 1000000;
+	ts.tv_nsec = (gap % 1000000) * 1000;
+	for (i = 0; i < count; i++) {
+		fill(buf, i, size);
+		while (send(fd, buf, size, 0) < 0) {
+			/* A full queue below us: wait, do not lose it. */
+			if (errno != ENOBUFS && errno != EAGAIN &&
+			    errno != EINTR) {
+				perror("net_helper: send");
+				return 1;
+			}
+			usleep(1000);
+		}
+		if ((i + 1) % burst == 0 && gap)
+			nanosleep(&ts, NULL);
+	}
+	printf("sent %lu datagrams of %lu bytes\n", count, size);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int ret = 2;
+
+	if (argc >= 2 && !strcmp(argv[1], "udp-recv"))
+		ret = udp_recv(argc, argv);
+	else if (argc >= 2 && !strcmp(argv[1], "udp-send"))
+		ret = udp_send(argc, argv);
+	if (ret == 2)
+		fprintf(stderr,
+			"usage: net_helper udp-recv PORT COUNT SIZE IDLE_MS\n"
+			"       net_helper udp-send ADDR PORT COUNT SIZE BURST GAP_US\n");
+	return ret;
+}
