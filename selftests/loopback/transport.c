@@ -12,6 +12,7 @@
  * them through its normal translation.
  */
 
+#include <linux/atomic.h>
 #include <linux/bottom_half.h>
 #include <linux/delay.h>
 #include <linux/device.h>
@@ -23,6 +24,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
+#include <linux/wait.h>
 
 #include "lb.h"
 
@@ -37,6 +39,14 @@ static DEFINE_SPINLOCK(lb_dev_lock);
 
 static struct workqueue_struct *lb_wq;
 static struct device *lb_root;
+
+/*
+ * Devices whose release has not run yet.  Something may hold a device
+ * after it was unregistered (an open /dev/vdX keeps its disk, the disk
+ * keeps its parent), and the release is this module's code.
+ */
+static atomic_t lb_nr_unreleased = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(lb_release_wq);
 
 static inline struct lb_dev *to_lb_dev(struct virtio_device *vdev)
 {
@@ -528,6 +538,8 @@ static void lb_release(struct device *dev)
 	struct virtio_device *vdev = dev_to_virtio(dev);
 
 	kfree(to_lb_dev(vdev));
+	if (atomic_dec_and_test(&lb_nr_unreleased))
+		wake_up(&lb_release_wq);
 }
 
 static int lb_check_new(u32 zone, u64 base, u64 size, u32 irq)
@@ -644,6 +656,8 @@ int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq)
 	list_add_tail(&ldev->node, &lb_devs);
 	spin_unlock_irqrestore(&lb_dev_lock, flags);
 
+	/* From here on the release frees ldev, whatever happens. */
+	atomic_inc(&lb_nr_unreleased);
 	ret = register_virtio_device(&ldev->vdev);
 	if (ret) {
 		spin_lock_irqsave(&lb_dev_lock, flags);
@@ -785,6 +799,10 @@ int lb_transport_init(void)
 
 void lb_transport_exit(void)
 {
+	while (!wait_event_timeout(lb_release_wq,
+				   !atomic_read(&lb_nr_unreleased), 10 * HZ))
+		pr_info(LB_NAME ": waiting for %d removed devices still in use (open disks?)\n",
+			atomic_read(&lb_nr_unreleased));
 	root_device_unregister(lb_root);
 	destroy_workqueue(lb_wq);
 }
