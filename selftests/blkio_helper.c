@@ -34,6 +34,14 @@
  *       or SIGINT; a failing open or I/O is counted, and the device is
  *       opened again after 10 ms (it may be unbound and bound meanwhile).
  *       On exit prints "ok=N errors=N" (completed I/Os and failures).
+ *   blkio_helper lb-kick ZONE BASE
+ *       acts as the zone's driver, through the loopback zone's raw
+ *       register interface, on the virtio-blk device at BASE of ZONE (it
+ *       must be freshly reset): sets it up with a private 4-entry ring in
+ *       locked memory of this process (physical addresses from
+ *       /proc/self/pagemap), makes one GET_ID request, waits for it to
+ *       complete (its interrupt reaches whatever virtio device the
+ *       loopback zone has at BASE), prints the id, and resets the device.
  *   blkio_helper wait-state PID STATE SECONDS
  *       wait until /proc/PID/stat shows STATE (one letter, e.g. T, D)
  *       exit 0, or 1 after SECONDS, printing the state seen last.
@@ -652,6 +660,167 @@ static int cmd_loop(int argc, char **argv)
 	return 0;
 }
 
+/* --- lb-kick -------------------------------------------------------------- */
+
+#define LB_RAW		"/sys/kernel/debug/hvisor_vhost_loopback/raw"
+
+/* virtio-mmio registers and bits (the values of the virtio spec). */
+#define R_STATUS		0x070
+#define R_DRV_FEATURES		0x020
+#define R_DRV_FEATURES_SEL	0x024
+#define R_QUEUE_SEL		0x030
+#define R_QUEUE_NUM_MAX		0x034
+#define R_QUEUE_NUM		0x038
+#define R_QUEUE_READY		0x044
+#define R_QUEUE_NOTIFY		0x050
+#define R_QUEUE_DESC		0x080
+#define R_QUEUE_AVAIL		0x090
+#define R_QUEUE_USED		0x0a0
+#define S_ACK			1
+#define S_DRIVER		2
+#define S_DRIVER_OK		4
+#define S_FEATURES_OK		8
+#define D_NEXT			1
+#define D_WRITE			2
+#define BLK_T_GET_ID		8
+#define KICK_QSIZE		4
+
+static int raw_fd = -1;
+static unsigned int raw_zone;
+static uint64_t raw_base;
+
+static void raw_cmd(const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (pwrite(raw_fd, buf, n, 0) != n)
+		die(1, "'%s' > %s: %s", buf, LB_RAW, strerror(errno));
+}
+
+static void raw_w(unsigned int off, uint32_t val)
+{
+	raw_cmd("w %u 0x%" PRIx64 " 4 0x%x", raw_zone, raw_base + off, val);
+}
+
+static uint32_t raw_r(unsigned int off)
+{
+	char buf[32];
+	ssize_t n;
+
+	raw_cmd("r %u 0x%" PRIx64 " 4", raw_zone, raw_base + off);
+	n = pread(raw_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		die(1, "reading %s: %s", LB_RAW, strerror(errno));
+	buf[n] = '\0';
+	return strtoul(buf, NULL, 0);
+}
+
+/* The physical address of a locked byte of ours. */
+static uint64_t phys_of(void *p)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	uint64_t ent;
+	int fd = xopen("/proc/self/pagemap", O_RDONLY);
+
+	if (pread(fd, &ent, 8, (uintptr_t)p / psz * 8) != 8)
+		die(1, "pagemap: %s", strerror(errno));
+	close(fd);
+	if (!(ent >> 63) || !(ent & ((1ULL << 55) - 1)))
+		die(1, "pagemap gives no PFN (not root?)");
+	return (ent & ((1ULL << 55) - 1)) * psz + (uintptr_t)p % psz;
+}
+
+struct kick_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags, next;
+};
+
+static int cmd_lb_kick(int argc, char **argv)
+{
+	const struct timespec tick = { 0, 1000 * 1000 };
+	volatile uint16_t *avail, *used;
+	struct kick_desc *desc;
+	unsigned char *mem, *hdr, *id, *status;
+	uint32_t st;
+	uint64_t a;
+	int i;
+
+	if (argc != 3)
+		die(2, "lb-kick ZONE BASE");
+	raw_zone = num(argv[1]);
+	raw_base = num(argv[2]);
+	raw_fd = xopen(LB_RAW, O_RDWR);
+
+	/* One page: rings in the first half, request buffers in the second. */
+	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED | MAP_POPULATE, -1, 0);
+	if (mem == MAP_FAILED)
+		die(1, "mmap: %s", strerror(errno));
+	memset(mem, 0, 4096);
+	desc = (struct kick_desc *)mem;			/* 16 * 4 */
+	avail = (volatile uint16_t *)(mem + 512);	/* 4 + 2 * 4 */
+	used = (volatile uint16_t *)(mem + 1024);	/* 4 + 8 * 4 */
+	hdr = mem + 2048;
+	id = mem + 2560;
+	status = mem + 3072;
+	a = phys_of(mem);
+
+	hdr[0] = BLK_T_GET_ID;		/* type, little-endian; sector 0 */
+	*status = 0xff;
+	desc[0] = (struct kick_desc){ a + 2048, 16, D_NEXT, 1 };
+	desc[1] = (struct kick_desc){ a + 2560, 20, D_NEXT | D_WRITE, 2 };
+	desc[2] = (struct kick_desc){ a + 3072, 1, D_WRITE, 0 };
+	avail[2] = 0;			/* ring[0]: head 0 */
+
+	if (raw_r(R_STATUS))
+		die(1, "the device at 0x%" PRIx64 " is not reset", raw_base);
+	raw_w(R_STATUS, S_ACK);
+	raw_w(R_STATUS, S_ACK | S_DRIVER);
+	raw_w(R_DRV_FEATURES_SEL, 1);
+	raw_w(R_DRV_FEATURES, 1);	/* VIRTIO_F_VERSION_1 (bit 32) */
+	raw_w(R_DRV_FEATURES_SEL, 0);
+	raw_w(R_DRV_FEATURES, 0);
+	raw_w(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+	st = raw_r(R_STATUS);
+	if (!(st & S_FEATURES_OK))
+		die(1, "FEATURES_OK refused (status 0x%x)", st);
+	raw_w(R_QUEUE_SEL, 0);
+	if (raw_r(R_QUEUE_NUM_MAX) < KICK_QSIZE)
+		die(1, "queue too small");
+	raw_w(R_QUEUE_NUM, KICK_QSIZE);
+	raw_w(R_QUEUE_DESC, a);
+	raw_w(R_QUEUE_DESC + 4, a >> 32);
+	raw_w(R_QUEUE_AVAIL, a + 512);
+	raw_w(R_QUEUE_AVAIL + 4, (a + 512) >> 32);
+	raw_w(R_QUEUE_USED, a + 1024);
+	raw_w(R_QUEUE_USED + 4, (a + 1024) >> 32);
+	raw_w(R_QUEUE_READY, 1);
+	raw_w(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+
+	__atomic_store_n(&avail[1], 1, __ATOMIC_RELEASE);	/* avail->idx */
+	raw_cmd("p %u 0x%" PRIx64 " 4 0", raw_zone, raw_base + R_QUEUE_NOTIFY);
+	for (i = 0; i < 5000 && __atomic_load_n(&used[1], __ATOMIC_ACQUIRE) != 1; i++)
+		nanosleep(&tick, NULL);
+	if (used[1] != 1)
+		die(1, "the request did not complete (used idx %u)", used[1]);
+	printf("status=%u id=%.20s\n", *status, id);
+	/* Give the zone time to take the interrupt, then reset the device. */
+	for (i = 0; i < 200; i++)
+		nanosleep(&tick, NULL);
+	raw_w(R_STATUS, 0);
+	for (i = 0; i < 5000 && raw_r(R_STATUS); i++)
+		nanosleep(&tick, NULL);
+	if (raw_r(R_STATUS))
+		die(1, "the device does not reset");
+	return *status ? 1 : 0;
+}
+
 /* --- wait-state ---------------------------------------------------------- */
 
 static char proc_state(const char *pid)
@@ -719,6 +888,8 @@ int main(int argc, char **argv)
 		return cmd_excl(argc, argv);
 	if (!strcmp(argv[0], "loop"))
 		return cmd_loop(argc, argv);
+	if (!strcmp(argv[0], "lb-kick"))
+		return cmd_lb_kick(argc, argv);
 	if (!strcmp(argv[0], "wait-state"))
 		return cmd_wait_state(argc, argv);
 	die(2, "unknown command '%s'", argv[0]);
