@@ -181,25 +181,25 @@ wait_for() {
 # kernel, where no signal reaches it). Otherwise CMD's exit status.
 # TIMED_MS: how long it ran, in ms.
 timed() {
-	_s=$1
+	_tm_s=$1
 	shift
-	_t0=$(uptime_ms)
+	_tm_t0=$(uptime_ms)
 	"$@" >>"$LOG" 2>&1 &
-	_p=$!
-	_n=$((_s * 20))
-	while kill -0 "$_p" 2>/dev/null; do
-		if [ "$_n" -le 0 ]; then
-			echo "'$*' still running after ${_s}s" >>"$LOG"
-			TIMED_MS=$(($(uptime_ms) - _t0))
+	_tm_p=$!
+	_tm_n=$((_tm_s * 20))
+	while kill -0 "$_tm_p" 2>/dev/null; do
+		if [ "$_tm_n" -le 0 ]; then
+			echo "'$*' still running after ${_tm_s}s" >>"$LOG"
+			TIMED_MS=$(($(uptime_ms) - _tm_t0))
 			return 124
 		fi
 		sleep 0.05
-		_n=$((_n - 1))
+		_tm_n=$((_tm_n - 1))
 	done
-	wait "$_p"
-	_rc=$?
-	TIMED_MS=$(($(uptime_ms) - _t0))
-	return $_rc
+	wait "$_tm_p"
+	_tm_rc=$?
+	TIMED_MS=$(($(uptime_ms) - _tm_t0))
+	return $_tm_rc
 }
 
 # uptime_ms: milliseconds since boot.
