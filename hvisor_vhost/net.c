@@ -179,6 +179,7 @@ struct hvv_net_pair {
  * @dev: the core's device
  * @config: config space (dev->config points here; status under dev->lock)
  * @mtu: MTU announced
+ * @flags: HVISOR_VHOST_NET_F_* as created
  * @nr_pairs: queue pairs
  * @pairs: the queue pairs
  * @features: features negotiated, copied at start
@@ -187,6 +188,7 @@ struct hvv_net {
 	struct hvv_device *dev;
 	struct hvv_net_config config;
 	u16 mtu;
+	u32 flags;
 	unsigned int nr_pairs;
 	struct hvv_net_pair *pairs;
 	u64 features;
@@ -930,7 +932,8 @@ static int hvv_net_create(struct hvv_device *dev, struct hvisor_vhost_dev *args)
 	unsigned int i;
 	int ret;
 
-	if (np->flags || memchr_inv(np->reserved, 0, sizeof(np->reserved)) ||
+	if (np->flags & ~HVISOR_VHOST_NET_F_NO_OFFLOAD ||
+	    memchr_inv(np->reserved, 0, sizeof(np->reserved)) ||
 	    !net_ifname_ok(np->ifname))
 		return -EINVAL;
 	if (nr > HVV_NET_MAX_PAIRS)
@@ -956,6 +959,7 @@ static int hvv_net_create(struct hvv_device *dev, struct hvisor_vhost_dev *args)
 	net->dev = dev;
 	net->nr_pairs = nr;
 	net->mtu = mtu;
+	net->flags = np->flags;
 	net->pairs = kcalloc(nr, sizeof(*net->pairs), GFP_KERNEL);
 	if (!net->pairs)
 		goto err_free;
@@ -1032,11 +1036,29 @@ static void hvv_net_destroy(struct hvv_device *dev)
  */
 static u64 hvv_net_features(struct hvv_device *dev)
 {
-	return BIT_ULL(VIRTIO_F_VERSION_1) |
-	       BIT_ULL(VIRTIO_NET_F_MAC) |
-	       BIT_ULL(VIRTIO_NET_F_STATUS) |
-	       BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
-	       BIT_ULL(VIRTIO_NET_F_MTU);
+	const struct hvv_net *net = dev->priv;
+	u64 f = BIT_ULL(VIRTIO_F_VERSION_1) |
+		BIT_ULL(VIRTIO_NET_F_MAC) |
+		BIT_ULL(VIRTIO_NET_F_STATUS) |
+		BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
+		BIT_ULL(VIRTIO_NET_F_MTU);
+
+	if (net->flags & HVISOR_VHOST_NET_F_NO_OFFLOAD)
+		return f;
+	/*
+	 * Checksum and TSO offloads both ways: the tap takes and gives the
+	 * virtio-net header as it is, GSO included (HOST_* are frames from
+	 * the zone, GUEST_* frames to it).
+	 */
+	return f |
+	       BIT_ULL(VIRTIO_NET_F_CSUM) |
+	       BIT_ULL(VIRTIO_NET_F_GUEST_CSUM) |
+	       BIT_ULL(VIRTIO_NET_F_HOST_TSO4) |
+	       BIT_ULL(VIRTIO_NET_F_HOST_TSO6) |
+	       BIT_ULL(VIRTIO_NET_F_HOST_ECN) |
+	       BIT_ULL(VIRTIO_NET_F_GUEST_TSO4) |
+	       BIT_ULL(VIRTIO_NET_F_GUEST_TSO6) |
+	       BIT_ULL(VIRTIO_NET_F_GUEST_ECN);
 }
 
 /**
@@ -1163,6 +1185,7 @@ static void hvv_net_fill_info(struct hvv_device *dev,
 	info->num_queues = net->nr_pairs;
 	ether_addr_copy(info->net.mac, net->config.mac);
 	info->net.mtu = net->mtu;
+	info->net.flags = net->flags;
 	for (i = 0; i < net->nr_pairs; i++) {
 		struct hvv_net_pair *p = &net->pairs[i];
 

@@ -12,15 +12,24 @@
  *	send COUNT datagrams of SIZE (>= 8) bytes to ADDR:PORT, BURST at a
  *	time with GAP_US microseconds between bursts. Exit 0 when all were
  *	sent.
+ *   net_helper offload IFNAME tx|sg|tso|gso on|off
+ *	switch one offload of an interface, as ethtool -K does (busybox has
+ *	no ethtool); prints the offloads afterwards.
+ *   net_helper offload IFNAME
+ *	print the offloads: "tx on sg on tso on gso on".
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -191,6 +200,73 @@ static int udp_send(int argc, char **argv)
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	__u32 get, set;
+} offloads[] = {
+	{ "tx", ETHTOOL_GTXCSUM, ETHTOOL_STXCSUM },
+	{ "sg", ETHTOOL_GSG, ETHTOOL_SSG },
+	{ "tso", ETHTOOL_GTSO, ETHTOOL_STSO },
+	{ "gso", ETHTOOL_GGSO, ETHTOOL_SGSO },
+};
+
+static int ethtool_value(int fd, const char *ifname, __u32 cmd, __u32 *val)
+{
+	struct ethtool_value ev = { .cmd = cmd, .data = *val };
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	ifr.ifr_data = (void *)&ev;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		return -1;
+	*val = ev.data;
+	return 0;
+}
+
+static int offload(int argc, char **argv)
+{
+	unsigned int i;
+	__u32 v;
+	int fd;
+
+	if (argc != 3 && argc != 5)
+		return 2;
+	if (strlen(argv[2]) >= IFNAMSIZ)
+		return 2;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		perror("net_helper: socket");
+		return 1;
+	}
+	if (argc == 5) {
+		for (i = 0; i < sizeof(offloads) / sizeof(offloads[0]); i++)
+			if (!strcmp(argv[3], offloads[i].name))
+				break;
+		if (i == sizeof(offloads) / sizeof(offloads[0]) ||
+		    (strcmp(argv[4], "on") && strcmp(argv[4], "off")))
+			return 2;
+		v = !strcmp(argv[4], "on");
+		if (ethtool_value(fd, argv[2], offloads[i].set, &v)) {
+			fprintf(stderr, "net_helper: %s %s %s: %s\n", argv[2],
+				argv[3], argv[4], strerror(errno));
+			return 1;
+		}
+	}
+	for (i = 0; i < sizeof(offloads) / sizeof(offloads[0]); i++) {
+		v = 0;
+		if (ethtool_value(fd, argv[2], offloads[i].get, &v)) {
+			fprintf(stderr, "net_helper: %s: %s\n", argv[2],
+				strerror(errno));
+			return 1;
+		}
+		printf("%s%s %s", i ? " " : "", offloads[i].name,
+		       v ? "on" : "off");
+	}
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int ret = 2;
@@ -199,9 +275,12 @@ int main(int argc, char **argv)
 		ret = udp_recv(argc, argv);
 	else if (argc >= 2 && !strcmp(argv[1], "udp-send"))
 		ret = udp_send(argc, argv);
+	else if (argc >= 2 && !strcmp(argv[1], "offload"))
+		ret = offload(argc, argv);
 	if (ret == 2)
 		fprintf(stderr,
 			"usage: net_helper udp-recv PORT COUNT SIZE IDLE_MS\n"
-			"       net_helper udp-send ADDR PORT COUNT SIZE BURST GAP_US\n");
+			"       net_helper udp-send ADDR PORT COUNT SIZE BURST GAP_US\n"
+			"       net_helper offload IFNAME [tx|sg|tso|gso on|off]\n");
 	return ret;
 }

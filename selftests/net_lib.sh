@@ -32,6 +32,40 @@ net_cleanup() {
 	done
 }
 
+# net_into_ns NS IF ADDR: move IF into namespace NS, give it ADDR (a /24)
+# and bring it up.
+net_into_ns() {
+	ip link set "$2" netns "$1" &&
+		in_ns "$1" ip addr add "$3/24" dev "$2" &&
+		in_ns "$1" ip link set "$2" up
+}
+
+# features VIRTIO BIT...: the driver of virtio device VIRTIO accepted
+# every feature BIT. no_features VIRTIO BIT...: none of them.
+features() {
+	_f=$(cat "/sys/bus/virtio/devices/$1/features") || return 2
+	shift
+	for _b in "$@"; do
+		[ "$(echo "$_f" | cut -c $((_b + 1)))" = 1 ] || return 1
+	done
+}
+no_features() {
+	_f=$(cat "/sys/bus/virtio/devices/$1/features") || return 2
+	shift
+	for _b in "$@"; do
+		[ "$(echo "$_f" | cut -c $((_b + 1)))" = 0 ] || return 1
+	done
+}
+
+# avg_frame NS IF DIR BEFORE_BYTES BEFORE_PACKETS: average frame size of
+# DIR (rx or tx) since the counters read BEFORE.
+avg_frame() {
+	_b=$(if_stat "$1" "$2" "${3}_bytes")
+	_p=$(if_stat "$1" "$2" "${3}_packets")
+	[ "$_p" -gt "$5" ] || { echo 0; return; }
+	echo $(((_b - $4) / (_p - $5)))
+}
+
 # mk_tap NAME: a persistent tap (it outlives a detach), deleted at cleanup.
 mk_tap() {
 	tunctl -t "$1" >>"$LOG" 2>&1 || return 1
@@ -148,10 +182,8 @@ net_zone() {
 		result "no network namespace" "$_desc"
 		return 1
 	fi
-	if ! { ip link set "$NET_IF" netns "$_ns" &&
-		in_ns "$_ns" ip link set lo up &&
-		in_ns "$_ns" ip addr add "$_net.2/24" dev "$NET_IF" &&
-		in_ns "$_ns" ip link set "$NET_IF" up; } >>"$LOG" 2>&1; then
+	if ! { in_ns "$_ns" ip link set lo up &&
+		net_into_ns "$_ns" "$NET_IF" "$_net.2"; } >>"$LOG" 2>&1; then
 		result "cannot set up $NET_IF in its namespace" "$_desc"
 		return 1
 	fi

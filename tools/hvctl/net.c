@@ -36,7 +36,7 @@ void help_add_net(FILE *out)
 {
 	fprintf(out,
 		"Usage: %s add-net [<tap>] --zone Z --mmio BASE [--size SIZE] --irq N\n"
-		"                  [--mac MAC] [--mtu N] [--queues N]\n"
+		"                  [--mac MAC] [--mtu N] [--queues N] [--no-offload]\n"
 		"\n"
 		"Give zone Z a virtio-net device whose virtio-mmio registers are\n"
 		"at guest-physical BASE, raising interrupt N in the zone, backed by\n"
@@ -59,7 +59,8 @@ void help_add_net(FILE *out)
 		"  --mtu N        MTU announced to the zone (default 1500); also\n"
 		"                 set on a tun/tap interface\n"
 		"  --queues N     queue pairs (default 1); a tun/tap is then opened\n"
-		"                 with N queues (IFF_MULTI_QUEUE)\n",
+		"                 with N queues (IFF_MULTI_QUEUE)\n"
+		"  --no-offload   offer the zone no checksum or TSO offload\n",
 		prog, prog, DEFAULT_MMIO_SIZE);
 }
 
@@ -243,6 +244,7 @@ int cmd_add_net(int argc, char **argv)
 		{ "mac", required_argument, NULL, 'M' },
 		{ "mtu", required_argument, NULL, 'u' },
 		{ "queues", required_argument, NULL, 'q' },
+		{ "no-offload", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -260,7 +262,7 @@ int cmd_add_net(int argc, char **argv)
 	d.mmio_size = DEFAULT_MMIO_SIZE;
 	d.backend_fd = -1;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":z:m:s:i:M:u:q:h", opts,
+	while ((c = getopt_long(argc, argv, ":z:m:s:i:M:u:q:Oh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'z':
@@ -299,6 +301,9 @@ int cmd_add_net(int argc, char **argv)
 			    d.num_queues > MAX_PAIRS)
 				usage_error(cmd, "bad queue pair count '%s' (1..%u)",
 					    optarg, MAX_PAIRS);
+			break;
+		case 'O':
+			d.net.flags |= HVISOR_VHOST_NET_F_NO_OFFLOAD;
 			break;
 		case 'h':
 			help_add_net(stdout);

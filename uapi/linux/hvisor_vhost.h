@@ -102,13 +102,16 @@ struct hvisor_vhost_blk_params {
 
 #define HVISOR_VHOST_IFNAMSIZ		16
 
+/* hvisor_vhost_net_params.flags: offer no checksum or TSO offload. */
+#define HVISOR_VHOST_NET_F_NO_OFFLOAD	_BITUL(0)
+
 /**
  * struct hvisor_vhost_net_params - virtio-net backend parameters
  * @mac: the device's MAC; all zero asks for a generated (locally
  *	administered, unicast) one; (out) the MAC in use
  * @mtu: MTU announced to the zone (VIRTIO_NET_F_MTU), 68..65535; 0 for
  *	1500; (out) the MTU announced
- * @flags: zero
+ * @flags: HVISOR_VHOST_NET_F_*
  * @ifname: name of the tap given as backend_fd, NUL-terminated, for
  *	display only (the module cannot check it); (out) the name of the
  *	tap of queue pair 0, empty when none is attached
