@@ -40,6 +40,36 @@ echo "== and the same file, read straight from the backing device"
 mount -t ext4 -o ro /dev/ram0 /mnt/zone
 md5sum /mnt/zone/data
 umount /mnt/zone
+echo "== a virtio-net device for zone 1, on tap0 of root (10.0.0.1)"
+tunctl -t tap0 >/dev/null
+ip addr add 10.0.0.1/24 dev tap0
+ip link set tap0 up
+net=$(hvctl add-net tap0 --zone 1 --mmio 0x1000001000 --irq 41 --mac 52:54:00:00:00:01)
+hvctl list
+echo "== the zone probes it: virtio_net binds; its interface goes into a"
+echo "   network namespace of its own (the zone), as 10.0.0.2"
+echo "1 0x1000001000 0x200 41" > /sys/kernel/debug/hvisor_vhost_loopback/probe
+if=$(ls /sys/bus/virtio/drivers/virtio_net/virtio*/net | head -n 1)
+unshare -n sleep 1000 &
+zone=$!
+sleep 1
+ip link set "$if" netns $zone
+nsenter -t $zone -n ip addr add 10.0.0.2/24 dev "$if"
+nsenter -t $zone -n ip link set "$if" up
+sleep 1
+nsenter -t $zone -n ip addr show "$if"
+echo "== the zone pings root over virtio-net, and root pings the zone"
+nsenter -t $zone -n ping -c 3 10.0.0.1
+ping -c 3 10.0.0.2
+echo "== detach the tap: the zone sees its link go down; attach it: up again"
+hvctl detach-net $net
+sleep 1
+nsenter -t $zone -n ip link show "$if"
+hvctl attach-net $net tap0
+sleep 1
+nsenter -t $zone -n ip link show "$if"
+nsenter -t $zone -n ping -c 2 10.0.0.1
+kill $zone
 '
 
 exec tools/vm-run --target arm64-6.1 "$@" -- "$DEMO"
