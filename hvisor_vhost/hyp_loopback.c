@@ -52,7 +52,7 @@ static int lb_soft_irq(void)
 
 	if (irq < 0)
 		return irq;
-	irq_set_chip_and_handler(irq, &dummy_irq_chip, handle_simple_irq);
+	irq_set_chip_and_handler(irq, &dummy_irq_chip, handle_edge_irq);
 	irq_modify_status(irq, IRQ_NOREQUEST | IRQ_NOPROBE, 0);
 	lb_irq_is_soft = true;
 	return irq;
