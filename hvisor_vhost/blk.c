@@ -978,8 +978,16 @@ static void hvv_blk_discard(struct hvv_blk_queue *q, struct hvv_blk_req *req,
 	else
 		ret = __blkdev_issue_discard(hvv_blk_bdev(blk), sector, nr,
 					     GFP_NOIO, &bio);
-	if (ret)
+	if (ret) {
+		/*
+		 * A device that stopped announcing the operation (a loop
+		 * device gives up write-zeroes after one refusal) is refused
+		 * as a bio would be: write-zeroes are then written by hand.
+		 */
+		if (ret == -EOPNOTSUPP)
+			WRITE_ONCE(req->notsupp, true);
 		WRITE_ONCE(req->error, true);
+	}
 	/* The helpers chained and submitted all but the last bio. */
 	if (bio)
 		hvv_blk_submit_bio(req, bio);
