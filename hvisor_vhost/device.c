@@ -412,11 +412,19 @@ out:
 /* Caller holds hvv_lock; the device is still listed. */
 static void device_remove(struct hvv_device *dev)
 {
+	spin_lock_irq(&dev->lock);
+	dev->removing = true;	/* no start, no reset from now on */
+	spin_unlock_irq(&dev->lock);
+	cancel_work_sync(&dev->state_work);
+	/*
+	 * Quiesce while the zone can still reach the register file: the
+	 * requests that complete now raise interrupts, and the driver must
+	 * be able to read InterruptStatus to take them.
+	 */
+	device_quiesce(dev);
 	list_del_rcu(&dev->node);
 	/* After this no interrupt handler can reach the device. */
 	synchronize_rcu();
-	cancel_work_sync(&dev->state_work);
-	device_quiesce(dev);
 	replay_parked(dev, true);
 	dev->ops->destroy(dev);
 	dev->zone->nr_devices--;

@@ -162,6 +162,7 @@ struct hvv_dev_ops {
  * @resetting: a reset is being carried out in process context; blocking
  *	accesses wait in @parked until it is done
  * @started: queues mapped and the device type started
+ * @removing: the device is being removed: DRIVER_OK and reset are ignored
  * @parked: blocking requests that arrived during a reset, one per CPU
  * @parked_mask: which entries of @parked are valid
  * @nr_vqs: number of queues
@@ -195,6 +196,7 @@ struct hvv_device {
 	u32 config_generation;
 	bool resetting;
 	bool started;
+	bool removing;
 	struct hvv_device_req parked[HVV_BRIDGE_MAX_CPUS];
 	u32 parked_mask;
 

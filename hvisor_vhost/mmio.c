@@ -4,7 +4,10 @@
  *
  * Called from the wake-up interrupt with dev->lock held: every access is
  * applied and answered at once, nothing sleeps.  Work that needs process
- * context (starting the device, a reset) is handed to dev->state_work.  The
+ * context (starting the device, a reset) is handed to dev->state_work, on
+ * an unbound workqueue: the CPU that took the interrupt may be kept busy
+ * by a driver that spins for the device (virtio_net waits so for its
+ * control queue), which would starve work bound to that CPU.  The
  * transport knows nothing of the device types beyond the ops table.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -129,8 +132,11 @@ static bool features_acceptable(struct hvv_device *dev)
 
 static void start_reset(struct hvv_device *dev)
 {
+	/* A device being removed is quiesced for good: nothing to reset. */
+	if (dev->removing)
+		return;
 	dev->resetting = true;
-	schedule_work(&dev->state_work);
+	queue_work(system_unbound_wq, &dev->state_work);
 }
 
 static void write_status(struct hvv_device *dev, u32 val)
@@ -156,8 +162,8 @@ static void write_status(struct hvv_device *dev, u32 val)
 	}
 	/* The driver sets bits one by one; it clears them only by reset. */
 	dev->status = old | val;
-	if (dev->status & ~old & VIRTIO_CONFIG_S_DRIVER_OK)
-		schedule_work(&dev->state_work);
+	if (dev->status & ~old & VIRTIO_CONFIG_S_DRIVER_OK && !dev->removing)
+		queue_work(system_unbound_wq, &dev->state_work);
 }
 
 static void write_queue_num(struct hvv_device *dev, u32 val)
