@@ -39,10 +39,21 @@ selftests_of = $(patsubst selftests/%.c,build/$(1)/selftests/%,$(SELFTEST_C)) \
 	$(patsubst selftests/%,build/$(1)/selftests/%,$(SELFTEST_SH))
 
 .PHONY: all help deps modules tools selftests check demo clean checkpatch \
+	hypcall-check \
 	$(ALL_TARGETS) $(addprefix modules-,$(ALL_TARGETS)) \
 	$(addprefix deps-,$(ALL_TARGETS))
 
-all: modules tools selftests
+all: modules tools selftests hypcall-check
+
+# The hypercall sequence of every architecture hvisor runs on, compiled
+# with each cross compiler at hand (no kernel headers exist here for
+# riscv64 and loongarch64, and Debian 12 has no loongarch64 compiler).
+HYPCALL_CCS := gcc aarch64-linux-gnu-gcc riscv64-linux-gnu-gcc
+hypcall-check: tools/rig/hypcall-check.c hvisor_vhost/hyp_hvisor_call.h
+	@for cc in $(HYPCALL_CCS); do \
+		echo "  HYPCALL $$cc"; \
+		$$cc -O2 -Wall -Wextra -Werror -c -o /dev/null $< || exit 1; \
+	done
 
 help:
 	@echo 'Targets (TARGETS="$(TARGETS)"; set TARGETS=arm64-6.1 to narrow):'
@@ -124,6 +135,7 @@ $(foreach t,$(ALL_TARGETS),$(eval $(call target_rule,$(t))))
 # as a failure, the others still run), boots it and runs the selftests.
 check:
 	tools/deps $(TARGETS)
+	@$(MAKE) --no-print-directory hypcall-check
 	+tools/rig/check $(TARGETS)
 
 demo: arm64-6.1
