@@ -10,6 +10,8 @@
 # register access timed out, and data written after the last rebind is on
 # the backing device, byte for byte. TAP output; busybox sh.
 
+# "COND && ok ... || nok ...": ok never fails.
+# shellcheck disable=SC2015
 . "$(dirname "$0")/lib.sh"
 
 ZONES=1
@@ -37,7 +39,7 @@ while [ $i -le $CYCLES ]; do
 	n0=$(($(blk_stat "$VD" 1) + $(blk_stat "$VD" 5)))
 	sleep 1
 	n1=$(($(blk_stat "$VD" 1) + $(blk_stat "$VD" 5)))
-	infl=$(cat "/sys/block/$(dev_name "$VD")/inflight")
+	infl=$(inflight "$VD")
 	if ! timed 30 sh -c "echo $V >$DRV/unbind"; then
 		nok "cycle $i: unbind $V from virtio_blk with I/O in flight" \
 			"unbind failed or hung (${TIMED_MS} ms)"

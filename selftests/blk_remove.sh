@@ -33,6 +33,8 @@
 # and with them the removal of the zone's disk: that would leave a disk
 # that can never be removed. TAP output; busybox sh.
 
+# "COND && ok ... || nok ...": ok never fails.
+# shellcheck disable=SC2015
 . "$(dirname "$0")/lib.sh"
 
 # A zone and windows of its own: should its disk ever stay stuck, the
@@ -51,7 +53,6 @@ check "loopback zone module loads" lb_setup || bail "no loopback zone"
 check "zone $Z with identity RAM" zone_add $Z || bail "no zone"
 setup_disk VD $Z $BASE $IRQ "$BK" || bail "no disk"
 V=$VD_V
-N=$(dev_name "$VD")
 
 PIDS=
 for i in 1 2 3; do
@@ -67,8 +68,8 @@ n=$(($(blk_stat "$VD" 1) + $(blk_stat "$VD" 5)))
 
 # shellcheck disable=SC2086
 kill -STOP $PIDS
-infl=$(echo $(cat "/sys/block/$(dev_name "$BK")/inflight"))
-zinfl=$(echo $(cat "/sys/block/$N/inflight"))
+infl=$(inflight "$BK")
+zinfl=$(inflight "$VD")
 irqs0=$(lb_field "$V" interrupts)
 timed 20 "$HVCTL" del "$VD_ID"
 rc=$?
@@ -100,7 +101,7 @@ stopped() {
 if stopped 4; then
 	ok "every request in flight completed to the zone: all 4 processes stopped"
 else
-	zinfl=$(echo $(cat "/sys/block/$N/inflight"))
+	zinfl=$(inflight "$VD")
 	nok "every request in flight completed to the zone" \
 		"still waiting for I/O (pid(state)):$_stuck; the zone's disk has $zinfl (reads writes) in flight"
 	note "interrupts delivered to $V: $irqs0 before the removal, $(lb_field "$V" interrupts) after"
@@ -116,7 +117,7 @@ else
 		bail "the zone's disk $VD can never be removed (recorded in $LB_WEDGED)"
 	fi
 fi
-zinfl=$(echo $(cat "/sys/block/$N/inflight"))
+zinfl=$(inflight "$VD")
 [ "$zinfl" = "0 0" ] && ok "the zone's disk has no request in flight" ||
 	nok "the zone's disk has no request in flight" "inflight: $zinfl"
 # shellcheck disable=SC2086

@@ -9,6 +9,8 @@
 # /sys/block/vdX/size equals the backing device's size (an odd number of
 # sectors). TAP output; busybox sh.
 
+# "COND && ok ... || nok ...": ok never fails.
+# shellcheck disable=SC2015
 . "$(dirname "$0")/lib.sh"
 
 ZONES=1
@@ -26,9 +28,9 @@ sum0=$(md5 "$BK")
 
 check "loopback zone module loads" lb_setup || bail "no loopback zone"
 check "zone 1 with identity RAM" zone_add 1 || bail "no zone"
-SERIAL=ro-disk-0042
+SERIAL="ro-disk-0042"
 setup_disk VD 1 0x1000000000 40 "$BK" --ro --serial $SERIAL || bail "no disk"
-SERIAL2=ABCDEFGHIJ0123456789
+SERIAL2="ABCDEFGHIJ0123456789"
 setup_disk VD2 1 0x1000001000 41 "$BK2" --serial $SERIAL2 || bail "no disk"
 N=$(dev_name "$VD")
 

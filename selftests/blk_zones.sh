@@ -9,6 +9,8 @@
 # brd RAM disks), so that nothing went to the wrong disk or zone. TAP
 # output; busybox sh.
 
+# "COND && ok ... || nok ...": ok never fails.
+# shellcheck disable=SC2015
 . "$(dirname "$0")/lib.sh"
 
 ZONES="1 2"
@@ -56,7 +58,7 @@ done
 i=0
 for p in $pids; do
 	if wait "$p"; then
-		ok "writers on disk $i ($(echo $DISKS | cut -d' ' -f$((i + 1)))) finished: $(cat "$TMP/w$i")"
+		ok "writers on disk $i ($(echo "$DISKS" | cut -d' ' -f$((i + 1)))) finished: $(cat "$TMP/w$i")"
 	else
 		cp "$TMP/w$i" "$LOG"
 		nok "writers on disk $i finished" "they failed"

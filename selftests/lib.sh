@@ -131,7 +131,23 @@ check_dmesg() {
 # bail WHY: stop the test here (a failed setup step makes the rest moot).
 bail() {
 	echo "Bail out! $*"
+	lb_diag
 	tap_end
+}
+
+# lb_diag: the loopback zone's devices and counters, as TAP comments.
+lb_diag() {
+	[ -r "$LB/devices" ] || return 0
+	sed 's/^/# devices: /' "$LB/devices"
+	tr '\n' ' ' <"$LB/stats" | sed 's/^/# stats: /'
+	echo
+	# The backend's wake-up interrupt: how often it ran, if it was
+	# disabled as spurious.
+	_irq=$(awk -F: '/hvisor_vhost/ { gsub(/ /, "", $1); print $1; exit }' /proc/interrupts)
+	[ -n "$_irq" ] || return 0
+	grep "^ *$_irq:" /proc/interrupts | tr -s ' ' | sed 's/^/# wake-up irq: /'
+	tr '\n' ' ' <"/proc/irq/$_irq/spurious" 2>/dev/null | sed 's/^/# spurious: /'
+	echo
 }
 
 tap_end() {
@@ -157,6 +173,23 @@ dev_name() { basename "$1"; }
 # (1 reads, 5 writes, 12 discards, 16 flushes: requests completed).
 blk_stat() {
 	awk -v f="$2" '{ print $f }' "/sys/block/$(dev_name "$1")/stat"
+}
+
+# inflight DEV: "READS WRITES" the driver of DEV has in flight.
+inflight() {
+	awk '{ print $1, $2 }' "/sys/block/$(dev_name "$1")/inflight"
+}
+
+# queue_attr DEV ATTR: /sys/block/DEV/queue/ATTR.
+queue_attr() {
+	cat "/sys/block/$(dev_name "$1")/queue/$2"
+}
+
+# zone_disks: the vd* disks there are.
+zone_disks() {
+	for _s in /sys/block/vd*; do
+		[ -e "$_s" ] && echo "${_s##*/}"
+	done
 }
 
 # size_bytes DEV: capacity in bytes.
@@ -198,6 +231,7 @@ timed() {
 	done
 	wait "$_tm_p"
 	_tm_rc=$?
+	# shellcheck disable=SC2034 # for the caller
 	TIMED_MS=$(($(uptime_ms) - _tm_t0))
 	return $_tm_rc
 }
@@ -308,8 +342,12 @@ lb_setup() {
 	if [ ! -d /sys/module/hvisor_vhost_loopback ]; then
 		insmod "$LB_KO" >"$LOG" 2>&1 || return 1
 	fi
+	if grep -qx stuck "$LB_WEDGED" 2>/dev/null; then
+		echo "# the loopback zone is stuck since an earlier test (a removal hangs)" >>"$LOG"
+		return 1
+	fi
 	[ -s "$LB_WEDGED" ] &&
-		note "left by an earlier test, zone disks that cannot be removed: $(cat "$LB_WEDGED")"
+		note "left by an earlier test, zone disks that cannot be removed: $(tr '\n' ' ' <"$LB_WEDGED")"
 	test -w "$LB/probe"
 }
 
@@ -355,7 +393,7 @@ wait_vd() {
 # lb_probe ZONE BASE IRQ: make the zone probe the device at BASE and wait
 # for its disk. Sets LB_VIRTIO (virtioN) and LB_VD (/dev/vdX).
 lb_probe() {
-	LB_VIRTIO= LB_VD=
+	LB_VIRTIO='' LB_VD=
 	echo "$1 $2 0x200 $3" >"$LB/probe" 2>>"$LOG" || return 1
 	LB_VIRTIO=$(lb_vdev "$1" "$2")
 	[ -n "$LB_VIRTIO" ] ||
@@ -382,6 +420,40 @@ setup_disk() {
 
 # --- cleanup -------------------------------------------------------------------
 
+# idle DEV: DEV has no request in flight.
+idle() {
+	[ "$(inflight "$1")" = "0 0" ]
+}
+
+# lb_remove_all: remove every loopback device, one by one, except those
+# that cannot go: a disk whose requests never complete (a dead zone, a
+# lost interrupt) hangs whoever removes it, in the kernel, for good, and
+# with it every later use of the loopback zone. Such devices are left and
+# recorded in $LB_WEDGED; a removal that hangs all the same is recorded
+# as "stuck".
+lb_remove_all() {
+	: >"$TMP/lbdevs"
+	if ! timed 10 cp "$LB/devices" "$TMP/lbdevs"; then
+		echo stuck >>"$LB_WEDGED"
+		return 1
+	fi
+	sed 's/ zone=/ /; s/ base=/ /' "$TMP/lbdevs" |
+		while read -r _v _z _b _rest; do
+			grep -qx "$_z $_b" "$LB_WEDGED" 2>/dev/null && continue
+			_vd=$(vd_of "$_v")
+			if [ -n "$_vd" ] && ! wait_for 5 idle "$_vd"; then
+				echo "# cleanup: $_vd ($_v, zone $_z at $_b) has requests that do not complete: left in place"
+				echo "$_z $_b" >>"$LB_WEDGED"
+				continue
+			fi
+			if ! timed 60 sh -c "echo $_z $_b >$LB/remove"; then
+				echo "# cleanup: removing $_v (zone $_z at $_b) hangs"
+				echo stuck >>"$LB_WEDGED"
+				return 1
+			fi
+		done
+}
+
 lib_cleanup() {
 	trap - EXIT INT TERM
 	for _p in $BG_PIDS; do
@@ -390,17 +462,7 @@ lib_cleanup() {
 	for _m in $MOUNTS; do
 		umount "$_m" 2>/dev/null
 	done
-	# In the background: a disk with requests that never complete would
-	# hang whoever removes it, in the kernel, for good.
-	if [ -w "$LB/remove" ] && [ -s "$LB_WEDGED" ]; then
-		awk '{ print $2, $3 }' "$LB/devices" | sed 's/zone=//; s/base=//' |
-			while read -r _z _b; do
-				grep -qx "$_z $_b" "$LB_WEDGED" && continue
-				timed 60 sh -c "echo $_z $_b >$LB/remove"
-			done
-	elif [ -w "$LB/remove" ]; then
-		timed 60 sh -c "echo all >$LB/remove"
-	fi
+	[ -w "$LB/remove" ] && lb_remove_all
 	if [ -e /dev/hvisor_vhost ]; then
 		for _z in $ZONES; do
 			for _id in $(dev_ids "$_z"); do
