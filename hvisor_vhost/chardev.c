@@ -22,7 +22,7 @@ static long ioctl_version(void __user *argp)
 		.abi_version = HVISOR_VHOST_ABI_VERSION,
 		.max_zones = HVV_MAX_ZONES,
 		.features = HVISOR_VHOST_F_ZONES | HVISOR_VHOST_F_BLK |
-			    HVISOR_VHOST_F_NET,
+			    HVISOR_VHOST_F_NET | HVISOR_VHOST_F_STATS,
 		.max_devices = HVV_MAX_DEVICES,
 		.max_regions = HVISOR_VHOST_MAX_REGIONS,
 	};
@@ -117,6 +117,25 @@ static long ioctl_dev_attach(void __user *argp)
 	return hvv_device_attach(&a);
 }
 
+static long ioctl_dev_stats(void __user *argp)
+{
+	struct hvisor_vhost_dev_stats st;
+	u32 id;
+	int ret;
+
+	if (copy_from_user(&st, argp, sizeof(st)))
+		return -EFAULT;
+	if (st.reserved0 || memchr_inv(st.reserved, 0, sizeof(st.reserved)))
+		return -EINVAL;
+	id = st.dev_id;
+	memset(&st, 0, sizeof(st));
+	st.dev_id = id;
+	ret = hvv_device_stats(&st);
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
 static bool ioctl_changes_state(unsigned int cmd)
 {
 	return cmd == HVISOR_VHOST_IOC_ZONE_ADD ||
@@ -150,6 +169,8 @@ static long hvv_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ioctl_dev_next(argp);
 	case HVISOR_VHOST_IOC_DEV_ATTACH:
 		return ioctl_dev_attach(argp);
+	case HVISOR_VHOST_IOC_DEV_STATS:
+		return ioctl_dev_stats(argp);
 	default:
 		return -ENOTTY;
 	}

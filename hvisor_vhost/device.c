@@ -510,6 +510,34 @@ int hvv_device_attach(const struct hvisor_vhost_attach *args)
 	return ret;
 }
 
+/**
+ * hvv_device_stats() - read a device's counters (DEV_STATS)
+ * @st: in: dev_id; out: the counters
+ *
+ * Return: 0, or -ENOENT when there is no such device.
+ */
+int hvv_device_stats(struct hvisor_vhost_dev_stats *st)
+{
+	struct hvv_device *dev;
+	int ret = -ENOENT;
+
+	mutex_lock(&hvv_lock);
+	list_for_each_entry(dev, &hvv_devices, node) {
+		if (dev->id != st->dev_id)
+			continue;
+		st->requests = atomic64_read(&dev->stats.requests);
+		st->bytes = atomic64_read(&dev->stats.bytes);
+		st->errors = atomic64_read(&dev->stats.errors);
+		st->kicks = atomic64_read(&dev->stats.kicks);
+		st->interrupts = atomic64_read(&dev->stats.interrupts);
+		st->inflight = max(atomic_read(&dev->stats.inflight), 0);
+		ret = 0;
+		break;
+	}
+	mutex_unlock(&hvv_lock);
+	return ret;
+}
+
 /* Module exit. */
 void hvv_devices_destroy(void)
 {

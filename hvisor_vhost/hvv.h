@@ -220,6 +220,7 @@ int hvv_device_add(struct hvisor_vhost_dev *args);
 int hvv_device_del(u32 id);
 int hvv_device_next(struct hvisor_vhost_dev *info);
 int hvv_device_attach(const struct hvisor_vhost_attach *args);
+int hvv_device_stats(struct hvisor_vhost_dev_stats *st);
 void hvv_devices_destroy(void);
 struct hvv_device *hvv_device_lookup(u32 zone_id, u64 addr);
 void hvv_device_kick(struct hvv_device *dev, unsigned int qidx);

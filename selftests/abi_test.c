@@ -23,7 +23,7 @@
 #include "kselftest_harness.h"
 
 #define KNOWN_FEATURES	(HVISOR_VHOST_F_ZONES | HVISOR_VHOST_F_BLK | \
-			 HVISOR_VHOST_F_NET)
+			 HVISOR_VHOST_F_NET | HVISOR_VHOST_F_STATS)
 
 FIXTURE(dev) {
 	int fd;
@@ -226,6 +226,31 @@ TEST_F(dev, dev_next_empty_enoent)
 	EXPECT_EQ(ENOENT, errno);
 }
 
+/* DEV_STATS: ENOENT for no such device, EINVAL for non-zero reserved fields. */
+TEST_F(dev, dev_stats_errors)
+{
+	struct hvisor_vhost_dev_stats st;
+
+	memset(&st, 0, sizeof(st));
+	st.dev_id = 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, HVISOR_VHOST_IOC_DEV_STATS, &st));
+	EXPECT_EQ(ENOENT, errno) {
+		TH_LOG("DEV_STATS of no device: %s", strerror(errno));
+	}
+	memset(&st, 0, sizeof(st));
+	st.dev_id = 1;
+	st.reserved[7] = 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, HVISOR_VHOST_IOC_DEV_STATS, &st));
+	EXPECT_EQ(EINVAL, errno);
+	memset(&st, 0, sizeof(st));
+	st.reserved0 = 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, HVISOR_VHOST_IOC_DEV_STATS, &st));
+	EXPECT_EQ(EINVAL, errno);
+}
+
 TEST_F(dev, bad_pointer_efault)
 {
 	static const unsigned long cmds[] = {
@@ -236,6 +261,7 @@ TEST_F(dev, bad_pointer_efault)
 		HVISOR_VHOST_IOC_DEV_ADD,
 		HVISOR_VHOST_IOC_DEV_DEL,
 		HVISOR_VHOST_IOC_DEV_NEXT,
+		HVISOR_VHOST_IOC_DEV_STATS,
 	};
 	void *ptrs[2] = { NULL, unmapped_page() };
 	unsigned int i, j;
@@ -306,6 +332,7 @@ TEST(struct_sizes)
 	EXPECT_EQ(56, sizeof(struct hvisor_vhost_net_params));
 	EXPECT_EQ(144, sizeof(struct hvisor_vhost_dev));
 	EXPECT_EQ(16, sizeof(struct hvisor_vhost_id));
+	EXPECT_EQ(120, sizeof(struct hvisor_vhost_dev_stats));
 }
 
 TEST_HARNESS_MAIN

@@ -83,13 +83,17 @@ int cmd_attach_net(int argc, char **argv);
 void help_attach_net(FILE *out);
 int cmd_detach_net(int argc, char **argv);
 void help_detach_net(FILE *out);
+int cmd_stats(int argc, char **argv);
+void help_stats(FILE *out);
 
 /* dev.c: a DEV_ADD failure, explained */
 void dev_add_error(int fd, int e, const char *path,
 		   const struct hvisor_vhost_dev *d,
 		   const struct hvisor_vhost_version *ver);
 
-/* list.c: shared with zone list */
+/* list.c: shared with zone list, stats and load */
 int list_run(bool zones, bool devices, bool json);
+const char *dev_type_name(uint32_t type);
+int fetch_devs(int fd, struct hvisor_vhost_dev **dp, size_t *np);
 
 #endif /* HVCTL_H */

@@ -15,6 +15,7 @@ static const char *const feature_names[] = {
 	[0] = "zones",
 	[1] = "blk",
 	[2] = "net",
+	[3] = "stats",
 };
 
 const char *feature_name(unsigned int bit)

@@ -30,7 +30,7 @@ void help_list(FILE *out)
 		"           and attached: 0 when the link is down).\n", prog);
 }
 
-static const char *dev_type_name(uint32_t type)
+const char *dev_type_name(uint32_t type)
 {
 	switch (type) {
 	case HVISOR_VHOST_DEV_BLK:
@@ -90,7 +90,7 @@ static int fetch_zones(int fd, struct hvisor_vhost_zone **zp, size_t *np)
 	return EXIT_OK;
 }
 
-static int fetch_devs(int fd, struct hvisor_vhost_dev **dp, size_t *np)
+int fetch_devs(int fd, struct hvisor_vhost_dev **dp, size_t *np)
 {
 	struct hvisor_vhost_dev *d = NULL, cur;
 	uint32_t next = 0;

@@ -16,6 +16,8 @@ static const struct command commands[] = {
 	  cmd_version, help_version },
 	{ "list", "list zones and devices",
 	  cmd_list, help_list },
+	{ "stats", "show per-device counters (requests, bytes, ...)",
+	  cmd_stats, help_stats },
 	{ "zone", "add, remove or list zones (add|del|list)",
 	  cmd_zone, help_zone },
 	{ "add-blk", "add a virtio-blk device backed by a block device",

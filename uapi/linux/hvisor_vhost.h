@@ -23,6 +23,7 @@
 #define HVISOR_VHOST_F_ZONES		_BITULL(0)	/* zone ioctls */
 #define HVISOR_VHOST_F_BLK		_BITULL(1)	/* virtio-blk devices */
 #define HVISOR_VHOST_F_NET		_BITULL(2)	/* virtio-net devices */
+#define HVISOR_VHOST_F_STATS		_BITULL(3)	/* DEV_STATS */
 
 /**
  * struct hvisor_vhost_version - answer of HVISOR_VHOST_IOC_VERSION
@@ -203,6 +204,36 @@ struct hvisor_vhost_attach {
 	__u64 reserved[2];
 };
 
+/**
+ * struct hvisor_vhost_dev_stats - argument of DEV_STATS
+ * @dev_id: (in) the device
+ * @reserved0: zero
+ * @requests: (out) requests completed: virtio-blk requests, or net frames
+ *	sent and received
+ * @bytes: (out) payload bytes moved (blk: data read and written; net:
+ *	frames without their virtio-net header)
+ * @errors: (out) requests ended with an error status, malformed chains,
+ *	dropped frames, and the times the device needed a reset
+ * @kicks: (out) QueueNotify writes of the zone's driver
+ * @interrupts: (out) interrupts injected into the zone
+ * @inflight: (out) requests taken from the rings and not yet completed
+ * @reserved: zero
+ *
+ * The counters start at zero when the device is created and only grow,
+ * except @inflight; they are read one by one, not as a snapshot.
+ */
+struct hvisor_vhost_dev_stats {
+	__u32 dev_id;
+	__u32 reserved0;
+	__u64 requests;
+	__u64 bytes;
+	__u64 errors;
+	__u64 kicks;
+	__u64 interrupts;
+	__u64 inflight;
+	__u64 reserved[8];
+};
+
 /*
  * 0xB8 is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst.
  *
@@ -226,6 +257,10 @@ struct hvisor_vhost_attach {
  *		no tap (tun or macvtap), ENXIO the tap has no interface any
  *		more, EBUSY the tap is already another device's backend.
  *
+ * DEV_STATS	in: dev_id; out: the device's counters; ENOENT unknown
+ *		device, EINVAL non-zero reserved fields.  Needs no privilege
+ *		beyond opening the node (feature HVISOR_VHOST_F_STATS).
+ *
  * DEV_ADD of a net device fails as DEV_ATTACH does for its backend_fd.
  */
 #define HVISOR_VHOST_IOC_MAGIC		0xB8
@@ -240,5 +275,7 @@ struct hvisor_vhost_attach {
 #define HVISOR_VHOST_IOC_DEV_NEXT	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x22, struct hvisor_vhost_dev)
 #define HVISOR_VHOST_IOC_DEV_ATTACH	\
 	_IOW(HVISOR_VHOST_IOC_MAGIC, 0x23, struct hvisor_vhost_attach)
+#define HVISOR_VHOST_IOC_DEV_STATS	\
+	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x24, struct hvisor_vhost_dev_stats)
 
 #endif /* _UAPI_LINUX_HVISOR_VHOST_H */
