@@ -1260,7 +1260,8 @@ static int hvv_blk_open(struct hvv_blk *blk, int fd)
 /**
  * hvv_blk_create() - set up a virtio-blk device on a block device
  * @dev: the core's device
- * @args: DEV_ADD arguments; args->blk.capacity is filled in
+ * @args: DEV_ADD arguments; args->blk.capacity and backing_* are filled
+ *	in
  *
  * Context: process context, hvv_lock held.
  * Return: 0, -EBADF (bad fd), -ENOTBLK (not a block device), -EBUSY
@@ -1343,6 +1344,8 @@ static int hvv_blk_create(struct hvv_device *dev, struct hvisor_vhost_dev *args)
 	dev->config_len = sizeof(blk->config);
 	dev->nr_vqs = nr;
 	args->blk.capacity = blk->capacity;
+	args->blk.backing_major = MAJOR(hvv_blk_bdev(blk)->bd_dev);
+	args->blk.backing_minor = MINOR(hvv_blk_bdev(blk)->bd_dev);
 	return 0;
 
 err_bioset:
@@ -1548,6 +1551,8 @@ static void hvv_blk_fill_info(struct hvv_device *dev,
 	info->blk.flags = blk->ro ? HVISOR_VHOST_BLK_F_RO : 0;
 	memcpy(info->blk.serial, blk->serial, sizeof(info->blk.serial));
 	info->blk.capacity = blk->capacity;
+	info->blk.backing_major = MAJOR(hvv_blk_bdev(blk)->bd_dev);
+	info->blk.backing_minor = MINOR(hvv_blk_bdev(blk)->bd_dev);
 }
 
 const struct hvv_dev_ops hvv_blk_ops = {

@@ -100,10 +100,10 @@ t "add-blk prints the device id" 0 '^[0-9][0-9]*$' \
 	--serial hvctl-test
 D0=$(cat "$OUT")
 t "list shows the device" 0 \
-	"^$D0 *blk *$ZONE *0x1000000000 *0x200 *40 .*1.0 MiB (2048 sectors) rw serial \"hvctl-test\"" \
+	"^$D0 *blk *$ZONE *0x1000000000 *0x200 *40 .*$L0 (image $TMP/a.img) 1.0 MiB (2048 sectors) rw serial \"hvctl-test\"" \
 	"$HVCTL" list
 t "list --json shows the device" 0 \
-	"{\"id\":$D0,\"type\":\"blk\",\"type_id\":2,\"zone\":$ZONE,\"mmio_base\":68719476736,\"mmio_size\":512,\"irq\":40,.*\"blk\":{\"read_only\":false,\"serial\":\"hvctl-test\",\"capacity_sectors\":2048}}" \
+	"{\"id\":$D0,\"type\":\"blk\",\"type_id\":2,\"zone\":$ZONE,\"mmio_base\":68719476736,\"mmio_size\":512,\"irq\":40,.*\"blk\":{\"read_only\":false,\"serial\":\"hvctl-test\",\"capacity_sectors\":2048,\"backing\":\"$L0\",\"image\":\"$TMP/a.img\"}}" \
 	"$HVCTL" list --json
 
 t "add-blk of a claimed device exits 1" 1 "$L0 is already in use" \

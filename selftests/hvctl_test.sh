@@ -135,14 +135,14 @@ t "add-blk without path exits 2" 2 'missing block device path' \
 # add-blk input errors (exit status 2), checked before the module.
 IMG=$TMP/disk.img
 dd if=/dev/zero of="$IMG" bs=1024 count=64 2>/dev/null
-t "add-blk of a regular file: not a block device, exits 2" 2 \
-	'not a block device' \
-	"$HVCTL" add-blk "$IMG" --zone 1 --mmio 0x10000000 --irq 40
-t "add-blk of /etc/passwd: not a block device, exits 2" 2 \
-	'not a block device' \
-	"$HVCTL" add-blk /etc/passwd --zone 1 --mmio 0x10000000 --irq 40
+: >"$TMP/empty.img"
+t "add-blk of an empty image exits 2" 2 \
+	'needs at least one 512-byte sector' \
+	"$HVCTL" add-blk "$TMP/empty.img" --zone 1 --mmio 0x10000000 --irq 40
+t "add-blk of a directory exits 2" 2 'is a directory' \
+	"$HVCTL" add-blk /etc --zone 1 --mmio 0x10000000 --irq 40
 t "add-blk of a character device: not a block device, exits 2" 2 \
-	'/dev/null is not a block device' \
+	'/dev/null is not a block device or an image file' \
 	"$HVCTL" add-blk /dev/null --zone 1 --mmio 0x10000000 --irq 40
 t "add-blk of a missing path exits 2" 2 'no such file' \
 	"$HVCTL" add-blk "$TMP/nothing" --zone 1 --mmio 0x10000000 --irq 40

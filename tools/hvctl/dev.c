@@ -20,7 +20,7 @@ void help_add_blk(FILE *out)
 		"Usage: %s add-blk <path> --zone Z --mmio BASE [--size SIZE] --irq N\n"
 		"                  [--ro] [--serial S] [--queues N]\n"
 		"\n"
-		"Serve the block device <path> to zone Z as a virtio-blk device\n"
+		"Serve <path> to zone Z as a virtio-blk device\n"
 		"whose virtio-mmio registers are at guest-physical BASE, raising\n"
 		"interrupt N in the zone. Prints the new device's id.\n"
 		"\n"
@@ -32,9 +32,12 @@ void help_add_blk(FILE *out)
 		"  --serial S     serial number the guest reads (at most %u bytes)\n"
 		"  --queues N     number of request queues (default: the module's)\n"
 		"\n"
-		"<path> must be a block device; image files are not supported yet\n"
-		"(exit status 2).\n",
-		prog, prog, DEFAULT_MMIO_SIZE, HVISOR_VHOST_BLK_SERIAL_LEN);
+		"<path> is a block device or an image file. An image is served\n"
+		"through a loop device that hvctl sets up (direct I/O, read-only\n"
+		"with --ro) and that goes away by itself when the device is\n"
+		"removed ('%s del'); '%s list' shows both.\n",
+		prog, prog, DEFAULT_MMIO_SIZE, HVISOR_VHOST_BLK_SERIAL_LEN,
+		prog, prog);
 }
 
 void help_del(FILE *out)
@@ -162,8 +165,11 @@ void dev_add_error(int fd, int e, const char *path,
 	}
 }
 
-/* Open the backing block device; exits on failure. */
-static int open_backing(const char *path, bool ro)
+/*
+ * Open the backing block device, or set up a loop device over the image
+ * @path (its path into @loop, else ""); exits on failure.
+ */
+static int open_backing(const char *path, bool ro, char *loop, size_t len)
 {
 	struct stat st;
 	int fd;
@@ -176,6 +182,10 @@ static int open_backing(const char *path, bool ro)
 		case ENOENT:
 		case ENOTDIR:
 			usage_error("add-blk", "%s: no such file or device",
+				    path);
+		case EISDIR:
+			usage_error("add-blk",
+				    "%s is a directory, not a block device or an image",
 				    path);
 		case EROFS:
 		case EACCES:
@@ -194,13 +204,18 @@ static int open_backing(const char *path, bool ro)
 		err_msg("cannot stat %s: %s", path, strerror(errno));
 		exit(EXIT_FAILED);
 	}
+	*loop = '\0';
+	if (S_ISREG(st.st_mode)) {
+		int lfd = loop_attach("add-blk", path, fd, ro, loop, len);
+
+		/* The loop device holds the image now. */
+		close(fd);
+		return lfd;
+	}
 	if (!S_ISBLK(st.st_mode)) {
 		close(fd);
-		if (S_ISREG(st.st_mode))
-			usage_error("add-blk",
-				    "%s is not a block device (image files are not supported yet)",
-				    path);
-		usage_error("add-blk", "%s is not a block device", path);
+		usage_error("add-blk", "%s is not a block device or an image file",
+			    path);
 	}
 	return fd;
 }
@@ -219,6 +234,7 @@ int cmd_add_blk(int argc, char **argv)
 		{ }
 	};
 	const char *cmd = "add-blk", *path, *serial = NULL;
+	char loop[32];
 	bool have_zone = false, have_mmio = false, have_irq = false, ro = false;
 	struct hvisor_vhost_version ver;
 	struct hvisor_vhost_dev d;
@@ -292,16 +308,20 @@ int cmd_add_blk(int argc, char **argv)
 		/* Not NUL-terminated when all 20 bytes are used. */
 		memcpy(d.blk.serial, serial, strlen(serial));
 
-	bfd = open_backing(path, ro);
+	bfd = open_backing(path, ro, loop, sizeof(loop));
 	fd = module_open(&ver);
 	d.backend_fd = bfd;
 	if (module_ioctl(fd, HVISOR_VHOST_IOC_DEV_ADD, &d) < 0) {
 		dev_add_error(fd, errno, path, &d, &ver);
 		close(fd);
+		/* A loop device of ours comes apart here (autoclear). */
 		close(bfd);
 		return EXIT_FAILED;
 	}
-	/* The module holds its own reference to the block device. */
+	/*
+	 * The module holds its own reference to the block device; a loop
+	 * device of ours lives as long as it does.
+	 */
 	close(bfd);
 	if (!ro) {
 		struct hvisor_vhost_dev info;

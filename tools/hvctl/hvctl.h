@@ -91,6 +91,12 @@ void dev_add_error(int fd, int e, const char *path,
 		   const struct hvisor_vhost_dev *d,
 		   const struct hvisor_vhost_version *ver);
 
+/* loop.c: images as loop devices; what backs a block device */
+int loop_attach(const char *cmd, const char *image, int ifd, bool ro,
+		char *loop, size_t len);
+int backing_info(uint32_t major, uint32_t minor, char *dev, size_t devlen,
+		 char *image, size_t imglen);
+
 /* list.c: shared with zone list, stats and load */
 int list_run(bool zones, bool devices, bool json);
 const char *dev_type_name(uint32_t type);

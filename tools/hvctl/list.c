@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,7 +26,9 @@ void help_list(FILE *out)
 		"            \"devices\": [{\"id\", \"type\", \"zone\", \"mmio_base\",\n"
 		"             \"mmio_size\", \"irq\", \"queues\", \"blk\" or \"net\"}]}\n"
 		"           with numbers as JSON integers; \"blk\" holds\n"
-		"           {\"read_only\", \"serial\", \"capacity_sectors\"}, \"net\"\n"
+		"           {\"read_only\", \"serial\", \"capacity_sectors\",\n"
+		"           \"backing\" (/dev/NAME), \"image\" (the file behind a loop\n"
+		"           device, else \"\")}, \"net\"\n"
 		"           holds {\"mac\", \"mtu\", \"tap\", \"attached\"} (tap: \"\"\n"
 		"           and attached: 0 when the link is down).\n", prog);
 }
@@ -182,10 +185,16 @@ static void text_zones(const struct hvisor_vhost_zone *z, size_t n)
 
 static void text_backend(const struct hvisor_vhost_dev *d)
 {
-	char sz[32];
+	char sz[32], bdev[PATH_MAX], image[PATH_MAX];
 
 	switch (d->type) {
 	case HVISOR_VHOST_DEV_BLK:
+		if (!backing_info(d->blk.backing_major, d->blk.backing_minor,
+				  bdev, sizeof(bdev), image, sizeof(image))) {
+			printf("%s ", bdev);
+			if (*image)
+				printf("(image %s) ", image);
+		}
 		format_size(d->blk.capacity * 512, sz, sizeof(sz));
 		printf("%s (%llu sectors) %s", sz,
 		       (unsigned long long)d->blk.capacity,
@@ -255,6 +264,7 @@ static void json_zones(const struct hvisor_vhost_zone *z, size_t n)
 
 static void json_devs(const struct hvisor_vhost_dev *d, size_t n)
 {
+	char bdev[PATH_MAX], image[PATH_MAX];
 	size_t i;
 
 	printf("\"devices\":[");
@@ -272,8 +282,15 @@ static void json_devs(const struct hvisor_vhost_dev *d, size_t n)
 			       "true" : "false");
 			json_string(stdout, d[i].blk.serial,
 				    HVISOR_VHOST_BLK_SERIAL_LEN);
-			printf(",\"capacity_sectors\":%llu}",
+			printf(",\"capacity_sectors\":%llu,\"backing\":",
 			       (unsigned long long)d[i].blk.capacity);
+			backing_info(d[i].blk.backing_major,
+				     d[i].blk.backing_minor, bdev, sizeof(bdev),
+				     image, sizeof(image));
+			json_string(stdout, bdev, sizeof(bdev));
+			printf(",\"image\":");
+			json_string(stdout, image, sizeof(image));
+			printf("}");
 		} else if (d[i].type == HVISOR_VHOST_DEV_NET) {
 			printf(",\"net\":{\"mac\":\"");
 			print_mac(stdout, d[i].net.mac);

@@ -20,7 +20,7 @@ static const struct command commands[] = {
 	  cmd_stats, help_stats },
 	{ "zone", "add, remove or list zones (add|del|list)",
 	  cmd_zone, help_zone },
-	{ "add-blk", "add a virtio-blk device backed by a block device",
+	{ "add-blk", "add a virtio-blk device (a block device or an image)",
 	  cmd_add_blk, help_add_blk },
 	{ "add-net", "add a virtio-net device backed by a tap",
 	  cmd_add_net, help_add_net },
@@ -101,7 +101,7 @@ static void usage(FILE *out)
 		"  1  the operation failed (the module refused it, or a system\n"
 		"     call failed)\n"
 		"  2  usage error: bad arguments or input (such as a path that is\n"
-		"     not a block device)\n"
+		"     neither a block device nor an image file)\n"
 		"  3  the hvisor_vhost module is not loaded (no device node)\n"
 		"  4  the module's ABI version differs from the tool's\n"
 		"\n"

@@ -90,6 +90,9 @@ struct hvisor_vhost_zone {
  * @serial: GET_ID answer, not NUL-terminated when all 20 bytes are used
  * @reserved1: zero
  * @capacity: (out) size of the backing device in 512-byte sectors
+ * @backing_major: (out) major number of the block device the module
+ *	holds (ignored on input; 0 from modules without HVISOR_VHOST_F_STATS)
+ * @backing_minor: (out) its minor number
  * @reserved: zero
  */
 struct hvisor_vhost_blk_params {
@@ -98,7 +101,9 @@ struct hvisor_vhost_blk_params {
 	char serial[HVISOR_VHOST_BLK_SERIAL_LEN];
 	__u32 reserved1;
 	__u64 capacity;
-	__u64 reserved[3];
+	__u32 backing_major;
+	__u32 backing_minor;
+	__u64 reserved[2];
 };
 
 #define HVISOR_VHOST_IFNAMSIZ		16
