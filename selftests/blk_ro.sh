@@ -52,9 +52,17 @@ a=$(cat "/sys/block/$(dev_name "$VD2")/size")
 b=$(cat "/sys/block/$(dev_name "$BK2")/size")
 [ "$a" = "$b" ] && ok "capacity of $VD2 equals the backing's ($a sectors)" ||
 	nok "capacity of $VD2 equals the backing's" "$VD2: $a, $BK2: $b"
-check "hvctl list --json: read-only, the serial, the capacity" \
-	sh -c "'$HVCTL' list --json | grep -F '{\"id\":$VD_ID,' |
-		grep -F '\"blk\":{\"read_only\":true,\"serial\":\"$SERIAL\",\"capacity_sectors\":$SECTORS}'"
+"$HVCTL" list --json >"$TMP/json" 2>&1
+dev_json "$VD_ID" <"$TMP/json" >"$TMP/dev"
+if grep -qF '"read_only":true' "$TMP/dev" &&
+	grep -qF "\"serial\":\"$SERIAL\"" "$TMP/dev" &&
+	grep -qF "\"capacity_sectors\":$SECTORS" "$TMP/dev"; then
+	ok "hvctl list --json: read-only, the serial, the capacity"
+else
+	cp "$TMP/json" "$LOG"
+	nok "hvctl list --json: read-only, the serial, the capacity" \
+		"device $VD_ID: $(cat "$TMP/dev")"
+fi
 
 # Reads work.
 check "$VD reads the backing device's bytes, last sector included" \

@@ -328,6 +328,13 @@ blk_add() {
 	esac
 }
 
+# dev_json ID: from `hvctl list --json` on stdin, the object of device ID
+# (up to the next device).
+dev_json() {
+	awk '{ gsub(/\{"id":/, "\n{\"id\":"); print }' |
+		grep "^{\"id\":$1,\"type\""
+}
+
 # dev_ids ZONE: the ids of the backend's devices in ZONE.
 dev_ids() {
 	"$HVCTL" list --json 2>/dev/null | tr '{' '\n' |
