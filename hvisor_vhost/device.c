@@ -65,7 +65,7 @@ void hvv_device_kick(struct hvv_device *dev, unsigned int qidx)
 	struct hvv_vq *vq = &dev->vqs[qidx];
 
 	if (vq->started)
-		kthread_queue_work(dev->worker, &vq->work);
+		kthread_queue_work(vq->worker ?: dev->worker, &vq->work);
 }
 
 /**

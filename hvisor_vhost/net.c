@@ -3,8 +3,9 @@
  * virtio-net on a tap of the root zone: a tun/tap interface in IFF_TAP
  * mode, or a macvtap, given to the module as an open file.
  *
- * Each queue pair has one tap file (one tun queue).  Its worker moves
- * frames between the zone's rings and the tap's socket directly:
+ * Each queue pair has one tap file (one tun queue) and one worker (pair 0
+ * uses the device's, which also runs the control queue).  The worker
+ * moves frames between the zone's rings and the tap's socket directly:
  *  - TX: a chain is popped, its virtio-net header is copied out of guest
  *    memory once and checked, and the frame goes to the socket with one
  *    sendmsg() over a kvec iterator (our copy of the header, then the
@@ -25,8 +26,17 @@
  * (TUNSETVNETLE), set by whoever opened it (hvctl does) because the tap
  * takes those values from user memory only.  The tap's offloads follow
  * what the zone's driver accepted: TUNSETOFFLOAD takes its argument by
- * value, so the module sets it itself when the driver starts the device
- * and whenever a tap is attached to a running device.
+ * value, so the module sets it itself, from a work item of its own,
+ * whenever the driver starts the device or a tap is attached to a running
+ * device.  That takes the RTNL, which a driver in root's own kernel (the
+ * test zone) may hold while it spins for an answer on the control queue:
+ * nothing that the control queue waits for may wait for the RTNL.
+ *
+ * The control queue implements VIRTIO_NET_F_CTRL_RX (receive filter:
+ * promiscuous, all-multicast, MAC tables; applied to each frame before it
+ * is handed to the zone), VIRTIO_NET_F_CTRL_MAC_ADDR and, with several
+ * queue pairs, VIRTIO_NET_F_MQ.  Frames a tap queue delivers for a queue
+ * pair the driver does not use go to the receive queue of a pair it uses.
  *
  * tun and macvtap are found at run time with symbol_get(): the module
  * loads without them, and a file of theirs pins them while we hold it.
@@ -50,9 +60,11 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <net/sock.h>
 #include <uapi/linux/if_tun.h>
 #include <uapi/linux/virtio_config.h>
@@ -64,8 +76,8 @@
 
 /* QueueNumMax of every queue. */
 #define HVV_NET_QUEUE_MAX	256
-/* Queue pairs per device (the queues also hold a control queue). */
-#define HVV_NET_MAX_PAIRS	1
+/* Queue pairs per device: the queues also hold a control queue. */
+#define HVV_NET_MAX_PAIRS	((HVV_MAX_QUEUES - 1) / 2)
 /* Largest frame accepted from the zone, without the virtio-net header. */
 #define HVV_NET_MAX_FRAME	(SZ_64K + VLAN_ETH_HLEN)
 /* Receive buffers (chains) one frame may take with MRG_RXBUF. */
@@ -80,6 +92,8 @@
 #define HVV_NET_DEFAULT_MTU	ETH_DATA_LEN
 #define HVV_NET_MIN_MTU		ETH_MIN_MTU
 #define HVV_NET_MAX_MTU		(HVV_NET_MAX_FRAME - VLAN_ETH_HLEN)
+/* Entries of each receive filter table (more: that kind is let through). */
+#define HVV_NET_MAC_TABLE	64
 
 static_assert(HVV_NET_MAX_IOV > HVV_CHAIN_MAX_SEGS);
 static_assert(2 * HVV_NET_MAX_PAIRS + 1 <= HVV_MAX_QUEUES);
@@ -126,6 +140,31 @@ struct hvv_net_rxbuf {
 	u32 len;
 };
 
+/**
+ * struct hvv_net_filter - the receive filter set through the control queue
+ * @promisc: every frame passes (the state after a reset, until the driver
+ *	says otherwise)
+ * @allmulti: every multicast frame passes
+ * @uni_overflow: the driver gave more unicast addresses than fit: all pass
+ * @multi_overflow: the same for multicast
+ * @nr_uni: entries in @uni
+ * @nr_multi: entries in @multi
+ * @mac: the device's address (VIRTIO_NET_CTRL_MAC_ADDR_SET changes it)
+ * @uni: unicast addresses that pass besides @mac
+ * @multi: multicast addresses that pass
+ */
+struct hvv_net_filter {
+	bool promisc;
+	bool allmulti;
+	bool uni_overflow;
+	bool multi_overflow;
+	unsigned int nr_uni;
+	unsigned int nr_multi;
+	u8 mac[ETH_ALEN];
+	u8 uni[HVV_NET_MAC_TABLE][ETH_ALEN];
+	u8 multi[HVV_NET_MAC_TABLE][ETH_ALEN];
+};
+
 struct hvv_net;
 
 /**
@@ -133,8 +172,10 @@ struct hvv_net;
  * @net: the device
  * @index: pair number
  * @worker: the worker that runs both queues of the pair
+ * @own_worker: @worker when the pair has one of its own (pairs >= 1)
  * @mutex: serialises the backend fields below against the processing of
- *	the two queues, which holds it while it uses the socket
+ *	the two queues, which holds it while it uses the socket; never held
+ *	while waiting for the RTNL (see the top of the file)
  * @file: the tap file we hold a reference to, or NULL
  * @sock: its socket
  * @ifname: the tap's name as given, for display
@@ -149,12 +190,12 @@ struct hvv_net;
  * @chain: scratch chain for hvv_vq_pop()
  * @iov: scratch segments of one frame
  * @bufs: scratch receive buffers of one frame
- * @rx_pending: used entries published on RX since the last signal
  */
 struct hvv_net_pair {
 	struct hvv_net *net;
 	unsigned int index;
 	struct kthread_worker *worker;
+	struct kthread_worker *own_worker;
 
 	struct mutex mutex;	/* backend and queue processing */
 	struct file *file;
@@ -171,27 +212,47 @@ struct hvv_net_pair {
 	struct hvv_chain *chain;
 	struct kvec *iov;
 	struct hvv_net_rxbuf *bufs;
-	unsigned int rx_pending;
 };
 
 /**
  * struct hvv_net - a virtio-net device
  * @dev: the core's device
- * @config: config space (dev->config points here; status under dev->lock)
+ * @config: config space (dev->config points here; under dev->lock)
+ * @mac: the MAC the device was created with, back after each reset
  * @mtu: MTU announced
  * @flags: HVISOR_VHOST_NET_F_* as created
  * @nr_pairs: queue pairs
  * @pairs: the queue pairs
  * @features: features negotiated, copied at start
+ * @active_pairs: queue pairs the driver uses (VIRTIO_NET_CTRL_MQ), read
+ *	by every pair's worker
+ * @ctrl: the control queue (set at start), run by the device's worker
+ * @ctrl_chain: scratch chain of the control queue
+ * @ctrl_uni: scratch unicast table of the control queue
+ * @ctrl_multi: scratch multicast table of the control queue
+ * @started: the control queue may be processed
+ * @filter_lock: protects @filter
+ * @filter: the receive filter
+ * @offload_work: sets the taps' offloads, outside every lock of ours
  */
 struct hvv_net {
 	struct hvv_device *dev;
 	struct hvv_net_config config;
+	u8 mac[ETH_ALEN];
 	u16 mtu;
 	u32 flags;
 	unsigned int nr_pairs;
 	struct hvv_net_pair *pairs;
 	u64 features;
+	unsigned int active_pairs;
+	struct hvv_vq *ctrl;
+	struct hvv_chain *ctrl_chain;
+	u8 ctrl_uni[HVV_NET_MAC_TABLE][ETH_ALEN];
+	u8 ctrl_multi[HVV_NET_MAC_TABLE][ETH_ALEN];
+	bool started;
+	spinlock_t filter_lock;	/* the receive filter */
+	struct hvv_net_filter filter;
+	struct work_struct offload_work;
 };
 
 static bool net_has(const struct hvv_net *net, unsigned int bit)
@@ -333,12 +394,10 @@ static void net_poll_start(struct hvv_net_pair *p)
 	kthread_queue_work(p->worker, &p->tx->work);
 }
 
-/* The tap's offloads: what the driver accepted to receive. */
-static void net_set_offload(struct hvv_net_pair *p)
+/* The tap offloads that match what the driver accepted to receive. */
+static unsigned long net_offloads(const struct hvv_net *net)
 {
-	const struct hvv_net *net = p->net;
 	unsigned long off = 0;
-	long ret;
 
 	if (net_has(net, VIRTIO_NET_F_GUEST_CSUM)) {
 		off |= TUN_F_CSUM;
@@ -349,14 +408,41 @@ static void net_set_offload(struct hvv_net_pair *p)
 		if (net_has(net, VIRTIO_NET_F_GUEST_ECN))
 			off |= TUN_F_TSO_ECN;
 	}
-	if (!p->file->f_op->unlocked_ioctl)
-		return;
-	/* TUNSETOFFLOAD takes its argument by value, not through memory. */
-	ret = p->file->f_op->unlocked_ioctl(p->file, TUNSETOFFLOAD, off);
-	if (ret)
-		pr_warn_ratelimited("zone %u dev %u: tap %s refused offloads %#lx: %ld\n",
-				    net->dev->zone->id, net->dev->id, p->ifname,
-				    off, ret);
+	return off;
+}
+
+/*
+ * Set the offloads of every running pair's tap.  The ioctl takes the RTNL:
+ * it runs here, with a reference of its own to the file and none of our
+ * locks held.
+ */
+static void net_offload_work(struct work_struct *work)
+{
+	struct hvv_net *net = container_of(work, struct hvv_net, offload_work);
+	unsigned long off = net_offloads(net);
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < net->nr_pairs; i++) {
+		struct hvv_net_pair *p = &net->pairs[i];
+		struct file *file = NULL;
+
+		mutex_lock(&p->mutex);
+		if (p->running && p->file)
+			file = get_file(p->file);
+		mutex_unlock(&p->mutex);
+		if (!file)
+			continue;
+		ret = -ENOTTY;
+		/* TUNSETOFFLOAD takes its argument by value, not in memory. */
+		if (file->f_op->unlocked_ioctl)
+			ret = file->f_op->unlocked_ioctl(file, TUNSETOFFLOAD, off);
+		if (ret)
+			pr_warn_ratelimited("zone %u dev %u: tap of queue pair %u refused offloads %#lx: %ld\n",
+					    net->dev->zone->id, net->dev->id, i,
+					    off, ret);
+		fput(file);
+	}
 }
 
 /* Link state ------------------------------------------------------------ */
@@ -660,6 +746,61 @@ out:
 
 /* RX ---------------------------------------------------------------------- */
 
+/* Does the receive filter let a frame for @dst through? */
+static bool net_rx_accept(struct hvv_net *net, const u8 *dst)
+{
+	struct hvv_net_filter *f = &net->filter;
+	bool ok = true;
+	unsigned int i;
+
+	if (!net_has(net, VIRTIO_NET_F_CTRL_RX))
+		return true;
+	spin_lock(&net->filter_lock);
+	if (f->promisc || is_broadcast_ether_addr(dst))
+		goto out;
+	if (is_multicast_ether_addr(dst)) {
+		if (f->allmulti || f->multi_overflow)
+			goto out;
+		for (i = 0; i < f->nr_multi; i++)
+			if (ether_addr_equal(dst, f->multi[i]))
+				goto out;
+	} else {
+		if (ether_addr_equal(dst, f->mac) || f->uni_overflow)
+			goto out;
+		for (i = 0; i < f->nr_uni; i++)
+			if (ether_addr_equal(dst, f->uni[i]))
+				goto out;
+	}
+	ok = false;
+out:
+	spin_unlock(&net->filter_lock);
+	return ok;
+}
+
+/*
+ * Is the header the tap wrote one the driver agreed to?  Frames queued in
+ * the tap before its offloads changed may carry offloads the driver did
+ * not accept (or no longer accepts); they are not handed over.
+ */
+static bool net_rx_hdr_ok(const struct hvv_net *net, struct hvv_net_hdr *h)
+{
+	u8 gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+
+	if (!net_has(net, VIRTIO_NET_F_GUEST_CSUM))
+		h->flags &= ~(VIRTIO_NET_HDR_F_NEEDS_CSUM |
+			      VIRTIO_NET_HDR_F_DATA_VALID);
+	switch (gso) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return true;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return net_has(net, VIRTIO_NET_F_GUEST_TSO4);
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return net_has(net, VIRTIO_NET_F_GUEST_TSO6);
+	default:
+		return false;
+	}
+}
+
 /* Throw away the socket's next frame: the zone cannot take it. */
 static void net_rx_discard(struct hvv_net_pair *p)
 {
@@ -673,9 +814,9 @@ static void net_rx_discard(struct hvv_net_pair *p)
 }
 
 /* Publish the chains of a received frame, bad ones first. */
-static void net_rx_publish(struct hvv_net_pair *p, unsigned int nbufs)
+static void net_rx_publish(struct hvv_net_pair *p, struct hvv_vq *vq,
+			   unsigned int nbufs, unsigned int *pending)
 {
-	struct hvv_vq *vq = p->rx;
 	struct hvv_device *dev = vq->dev;
 	unsigned int i;
 
@@ -689,22 +830,24 @@ static void net_rx_publish(struct hvv_net_pair *p, unsigned int nbufs)
 		hvv_vq_push(vq, p->bufs[i].head, p->bufs[i].len);
 		atomic64_inc(&dev->stats.requests);
 	}
-	p->rx_pending += nbufs;
-	if (p->rx_pending >= HVV_NET_RX_SIGNAL_BATCH) {
+	*pending += nbufs;
+	if (*pending >= HVV_NET_RX_SIGNAL_BATCH) {
 		hvv_vq_signal(vq);
-		p->rx_pending = 0;
+		*pending = 0;
 	}
 }
 
 /*
- * Receive one frame of @len bytes (without header) into the driver's
- * buffers.  Returns 0 when the frame was delivered or dropped, -EAGAIN
- * when the driver has not posted enough buffers (nothing consumed),
- * -EIO when the ring is broken, -EBADFD when the tap went away.
+ * Receive the next frame of @p's tap, @len bytes without header, into the
+ * driver's buffers of @vq (@p's receive queue, or the one of the pair that
+ * takes @p's frames).  Returns 0 when the frame was delivered or dropped,
+ * -EAGAIN when the driver has not posted enough buffers (nothing
+ * consumed), -EIO when the ring is broken, -EBADFD when the tap went away.
  */
-static int net_rx_frame(struct hvv_net_pair *p, unsigned int len)
+static int net_rx_frame(struct hvv_net_pair *p, struct hvv_vq *vq,
+			unsigned int len, unsigned int *pending)
 {
-	const struct hvv_net *net = p->net;
+	struct hvv_net *net = p->net;
 	struct hvv_device *dev = net->dev;
 	unsigned int max_good = net_has(net, VIRTIO_NET_F_MRG_RXBUF) ?
 				HVV_NET_RX_MAX_BUFS : 1;
@@ -712,8 +855,8 @@ static int net_rx_frame(struct hvv_net_pair *p, unsigned int len)
 	unsigned int nbufs = 0, ngood = 0, niov = 0, i;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	struct hvv_chain *c = p->chain;
-	struct hvv_vq *vq = p->rx;
-	__le16 num_buffers;
+	struct hvv_net_hdr hdr;
+	u8 dst[ETH_ALEN];
 	int ret;
 
 	while (have < need) {
@@ -760,26 +903,33 @@ static int net_rx_frame(struct hvv_net_pair *p, unsigned int len)
 		return 0;
 	}
 
-	num_buffers = cpu_to_le16(ngood);
-	net_iov_write(p->iov, niov, offsetof(struct hvv_net_hdr, num_buffers),
-		      &num_buffers, sizeof(num_buffers));
-	if (!net_has(net, VIRTIO_NET_F_GUEST_CSUM)) {
-		u8 flags;
-
-		/* Checksum flags are for drivers that asked for them. */
-		net_iov_read(p->iov, niov, 0, &flags, 1);
-		flags &= ~(VIRTIO_NET_HDR_F_NEEDS_CSUM |
-			   VIRTIO_NET_HDR_F_DATA_VALID);
-		net_iov_write(p->iov, niov, 0, &flags, 1);
+	/*
+	 * The tap wrote header and frame into guest memory: what we look at
+	 * now, the zone may already have changed.  It only decides about
+	 * the zone's own frame, and what we write back is ours.
+	 */
+	net_iov_read(p->iov, niov, 0, &hdr, sizeof(hdr));
+	net_iov_read(p->iov, niov, HVV_NET_HDR_LEN, dst, sizeof(dst));
+	if (len < ETH_HLEN || !net_rx_hdr_ok(net, &hdr)) {
+		hvv_vq_unpop(vq, nbufs);
+		atomic64_inc(&dev->stats.errors);
+		return 0;
 	}
+	if (!net_rx_accept(net, dst)) {
+		/* Filtered out: the buffers serve again. */
+		hvv_vq_unpop(vq, nbufs);
+		return 0;
+	}
+	hdr.num_buffers = cpu_to_le16(ngood);
+	net_iov_write(p->iov, niov, 0, &hdr, sizeof(hdr));
 	atomic64_add(len, &dev->stats.bytes);
-	net_rx_publish(p, nbufs);
+	net_rx_publish(p, vq, nbufs, pending);
 	return 0;
 
 no_bufs:
 	if (nbufs && !ngood) {
 		/* Only bad buffers so far: give them back as failed. */
-		net_rx_publish(p, nbufs);
+		net_rx_publish(p, vq, nbufs, pending);
 		return -EAGAIN;
 	}
 	hvv_vq_unpop(vq, nbufs);
@@ -794,26 +944,30 @@ too_big:
 	return 0;
 }
 
-static void net_rx(struct hvv_net_pair *p)
+/*
+ * Receive what @p's tap has into @vq.  Returns true when the frames left
+ * wait for the driver to post buffers, false when the tap is empty or the
+ * run used its share of the worker (its work is queued again).  Caller
+ * holds p->mutex and the mutex of @vq's pair.
+ */
+static bool net_rx_sock(struct hvv_net_pair *p, struct hvv_vq *vq,
+			unsigned int *pending)
 {
-	struct hvv_vq *vq = p->rx;
 	unsigned int frames = 0;
 	size_t bytes = 0;
 	int len, ret;
 
-	mutex_lock(&p->mutex);
 	if (!p->running || !p->sock)
-		goto out;
-	hvv_vq_disable_notify(vq);
+		return false;
 	for (;;) {
 		len = p->sock->ops->peek_len(p->sock);
 		if (len <= 0) {
 			/* Empty, or the tap's interface was deleted. */
 			if (net_backend_gone(p))
 				net_backend_lost(p);
-			break;
+			return false;
 		}
-		ret = net_rx_frame(p, len);
+		ret = net_rx_frame(p, vq, len, pending);
 		if (ret == -EAGAIN) {
 			/*
 			 * Not enough buffers: the frame waits in the tap until
@@ -823,40 +977,268 @@ static void net_rx(struct hvv_net_pair *p)
 				hvv_vq_disable_notify(vq);
 				continue;
 			}
-			break;
+			return true;
 		}
 		if (ret == -EBADFD) {
 			net_backend_lost(p);
-			break;
+			return false;
 		}
 		if (ret)
-			break;
+			return false;
 		bytes += len;
 		if (++frames >= HVV_NET_WEIGHT || bytes >= HVV_NET_WEIGHT_BYTES) {
-			kthread_queue_work(p->worker, &vq->work);
-			break;
+			kthread_queue_work(p->worker, &p->rx->work);
+			return false;
 		}
 	}
+}
+
+/* The pair whose receive queue takes the frames of pair @i's tap. */
+static unsigned int net_rx_target(const struct hvv_net *net, unsigned int i)
+{
+	unsigned int active = READ_ONCE(net->active_pairs);
+
+	return i < active ? i : i % active;
+}
+
+static void net_rx(struct hvv_net_pair *p)
+{
+	struct hvv_net *net = p->net;
+	unsigned int pending = 0, i;
+	struct hvv_vq *vq = p->rx;
+
+	/* A hint: after stop() no work may be queued on another worker. */
+	if (!READ_ONCE(p->running))
+		return;
+	if (net_rx_target(net, p->index) != p->index) {
+		/*
+		 * The driver does not use this pair: its tap's frames go to
+		 * the pair that takes them, which drains this tap too.
+		 */
+		struct hvv_net_pair *t = &net->pairs[net_rx_target(net, p->index)];
+
+		kthread_queue_work(t->worker, &t->rx->work);
+		return;
+	}
+
+	mutex_lock(&p->mutex);
+	if (!p->running)
+		goto out;
+	hvv_vq_disable_notify(vq);
+	if (net_rx_sock(p, vq, &pending))
+		goto signal;
+	/* The taps of the pairs the driver does not use, after ours. */
+	for (i = READ_ONCE(net->active_pairs); i < net->nr_pairs; i++) {
+		struct hvv_net_pair *o = &net->pairs[i];
+		bool wait;
+
+		if (net_rx_target(net, i) != p->index)
+			continue;
+		/* Lock order: the pair in use before the unused one. */
+		mutex_lock(&o->mutex);
+		wait = net_rx_sock(o, vq, &pending);
+		mutex_unlock(&o->mutex);
+		if (wait)
+			break;
+	}
+signal:
 	hvv_vq_signal(vq);
-	p->rx_pending = 0;
 out:
 	mutex_unlock(&p->mutex);
 }
 
+/* Control queue ---------------------------------------------------------- */
+
+/* VIRTIO_NET_CTRL_RX: one on/off byte. */
+static u8 net_ctrl_rx(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
+{
+	u8 on;
+
+	if (!net_has(net, VIRTIO_NET_F_CTRL_RX) || c->out_len != 3)
+		return VIRTIO_NET_ERR;
+	net_chain_copy_out(c, 2, &on, 1);
+	spin_lock(&net->filter_lock);
+	switch (cmd) {
+	case VIRTIO_NET_CTRL_RX_PROMISC:
+		net->filter.promisc = on;
+		break;
+	case VIRTIO_NET_CTRL_RX_ALLMULTI:
+		net->filter.allmulti = on;
+		break;
+	default:
+		spin_unlock(&net->filter_lock);
+		return VIRTIO_NET_ERR;
+	}
+	spin_unlock(&net->filter_lock);
+	return VIRTIO_NET_OK;
+}
+
+/*
+ * Read one MAC table (le32 count, then the addresses) at *@off of @c.
+ * Returns the count, or -1 when the chain is too short for it.
+ */
+static long net_ctrl_table(const struct hvv_chain *c, u32 *off,
+			   u8 (*table)[ETH_ALEN])
+{
+	__le32 le;
+	u32 n;
+
+	if (c->out_len - *off < sizeof(le))
+		return -1;
+	net_chain_copy_out(c, *off, &le, sizeof(le));
+	*off += sizeof(le);
+	n = le32_to_cpu(le);
+	if (n > (c->out_len - *off) / ETH_ALEN)
+		return -1;
+	if (n <= HVV_NET_MAC_TABLE)
+		net_chain_copy_out(c, *off, table, n * ETH_ALEN);
+	*off += n * ETH_ALEN;
+	return n;
+}
+
+/* VIRTIO_NET_CTRL_MAC: the filter tables, or the device's address. */
+static u8 net_ctrl_mac(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
+{
+	u8 (*uni)[ETH_ALEN] = net->ctrl_uni, (*multi)[ETH_ALEN] = net->ctrl_multi;
+	struct hvv_net_filter *f = &net->filter;
+	struct hvv_device *dev = net->dev;
+	long nu, nm;
+	u8 mac[ETH_ALEN];
+	u32 off = 2;
+
+	switch (cmd) {
+	case VIRTIO_NET_CTRL_MAC_TABLE_SET:
+		if (!net_has(net, VIRTIO_NET_F_CTRL_RX))
+			return VIRTIO_NET_ERR;
+		nu = net_ctrl_table(c, &off, uni);
+		nm = nu < 0 ? -1 : net_ctrl_table(c, &off, multi);
+		if (nm < 0 || off != c->out_len)
+			return VIRTIO_NET_ERR;
+		spin_lock(&net->filter_lock);
+		f->uni_overflow = nu > HVV_NET_MAC_TABLE;
+		f->nr_uni = f->uni_overflow ? 0 : nu;
+		memcpy(f->uni, uni, f->nr_uni * ETH_ALEN);
+		f->multi_overflow = nm > HVV_NET_MAC_TABLE;
+		f->nr_multi = f->multi_overflow ? 0 : nm;
+		memcpy(f->multi, multi, f->nr_multi * ETH_ALEN);
+		spin_unlock(&net->filter_lock);
+		return VIRTIO_NET_OK;
+	case VIRTIO_NET_CTRL_MAC_ADDR_SET:
+		if (!net_has(net, VIRTIO_NET_F_CTRL_MAC_ADDR) ||
+		    c->out_len != 2 + ETH_ALEN)
+			return VIRTIO_NET_ERR;
+		net_chain_copy_out(c, 2, mac, ETH_ALEN);
+		if (!is_valid_ether_addr(mac))
+			return VIRTIO_NET_ERR;
+		spin_lock(&net->filter_lock);
+		ether_addr_copy(f->mac, mac);
+		spin_unlock(&net->filter_lock);
+		spin_lock_irq(&dev->lock);
+		ether_addr_copy(net->config.mac, mac);
+		spin_unlock_irq(&dev->lock);
+		return VIRTIO_NET_OK;
+	default:
+		return VIRTIO_NET_ERR;
+	}
+}
+
+/* VIRTIO_NET_CTRL_MQ: how many queue pairs the driver uses. */
+static u8 net_ctrl_mq(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
+{
+	unsigned int i, old = net->active_pairs;
+	__le16 le;
+	u16 n;
+
+	if (!net_has(net, VIRTIO_NET_F_MQ) ||
+	    cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || c->out_len != 4)
+		return VIRTIO_NET_ERR;
+	net_chain_copy_out(c, 2, &le, sizeof(le));
+	n = le16_to_cpu(le);
+	if (n < 1 || n > net->nr_pairs)
+		return VIRTIO_NET_ERR;
+	WRITE_ONCE(net->active_pairs, n);
+	/* Frames that waited for a pair that now takes them, or now not. */
+	for (i = 0; i < net->nr_pairs; i++) {
+		struct hvv_net_pair *p = &net->pairs[i];
+
+		if ((i < n) != (i < old) && p->rx && p->rx->started)
+			kthread_queue_work(p->worker, &p->rx->work);
+	}
+	return VIRTIO_NET_OK;
+}
+
+static void net_ctrl(struct hvv_net *net)
+{
+	struct hvv_chain *c = net->ctrl_chain;
+	struct hvv_vq *vq = net->ctrl;
+	const struct hvv_seg *last;
+	u8 hdr[2], ack;
+	int ret;
+
+	if (!READ_ONCE(net->started))
+		return;
+	for (;;) {
+		ret = hvv_vq_pop(vq, c);
+		if (ret < 0)
+			break;
+		if (!ret) {
+			if (hvv_vq_enable_notify(vq))
+				continue;
+			break;
+		}
+		if (!c->nr_in || c->out_len < sizeof(hdr)) {
+			net_bad_chain(vq, c->head,
+				      "control command without class or ack byte");
+			continue;
+		}
+		/* Each part of the command is read once, then checked. */
+		net_chain_copy_out(c, 0, hdr, sizeof(hdr));
+		switch (hdr[0]) {
+		case VIRTIO_NET_CTRL_RX:
+			ack = net_ctrl_rx(net, hdr[1], c);
+			break;
+		case VIRTIO_NET_CTRL_MAC:
+			ack = net_ctrl_mac(net, hdr[1], c);
+			break;
+		case VIRTIO_NET_CTRL_MQ:
+			ack = net_ctrl_mq(net, hdr[1], c);
+			break;
+		default:
+			ack = VIRTIO_NET_ERR;
+		}
+		if (ack != VIRTIO_NET_OK)
+			pr_debug("zone %u dev %u: control command %u.%u refused\n",
+				 net->dev->zone->id, net->dev->id, hdr[0],
+				 hdr[1]);
+		last = &c->segs[c->nr_out + c->nr_in - 1];
+		/* Ordered before the used index by hvv_vq_push(). */
+		WRITE_ONCE(*(u8 *)(last->addr + last->len - 1), ack);
+		hvv_vq_push(vq, c->head, 1);
+		atomic64_inc(&net->dev->stats.requests);
+	}
+	/* The driver polls for the answer; tell it anyway if it wants. */
+	hvv_vq_signal(vq);
+}
+
 /**
  * hvv_net_handle_vq() - process a queue of a virtio-net device
- * @vq: the queue: even indices receive, odd ones transmit
+ * @vq: the queue: 2n receives and 2n + 1 transmits for pair n, the last
+ *	one is the control queue
  *
- * Context: the queue pair's worker.
+ * Context: the queue pair's worker; the device's for the control queue.
  */
 static void hvv_net_handle_vq(struct hvv_vq *vq)
 {
 	struct hvv_net *net = vq->dev->priv;
 	unsigned int pair = vq->index / 2;
 
-	if (pair >= net->nr_pairs)
+	if (!net)
 		return;
-	if (vq->index & 1)
+	if (vq->index == 2 * net->nr_pairs)
+		net_ctrl(net);
+	else if (pair >= net->nr_pairs)
+		return;
+	else if (vq->index & 1)
 		net_tx(&net->pairs[pair]);
 	else
 		net_rx(&net->pairs[pair]);
@@ -882,7 +1264,7 @@ static struct file *net_set_backend(struct hvv_net_pair *p, struct file *file,
 	strscpy(p->ifname, file ? ifname : "", sizeof(p->ifname));
 	p->tx_blocked = false;
 	if (p->running && file) {
-		net_set_offload(p);
+		queue_work(system_unbound_wq, &p->net->offload_work);
 		net_poll_start(p);
 	}
 	mutex_unlock(&p->mutex);
@@ -903,19 +1285,64 @@ static void net_free(struct hvv_net *net)
 
 		if (p->file)
 			fput(p->file);
+		if (p->own_worker)
+			kthread_destroy_worker(p->own_worker);
 		kfree(p->bufs);
 		kfree(p->iov);
 		kfree(p->chain);
 		mutex_destroy(&p->mutex);
 	}
+	kfree(net->ctrl_chain);
 	kfree(net->pairs);
 	kfree(net);
+}
+
+/* The receive filter after a reset: everything passes. */
+static void net_reset_filter(struct hvv_net *net)
+{
+	spin_lock(&net->filter_lock);
+	memset(&net->filter, 0, sizeof(net->filter));
+	net->filter.promisc = true;
+	ether_addr_copy(net->filter.mac, net->mac);
+	spin_unlock(&net->filter_lock);
+}
+
+static int net_alloc_pair(struct hvv_net *net, unsigned int i)
+{
+	struct hvv_device *dev = net->dev;
+	struct hvv_net_pair *p = &net->pairs[i];
+
+	p->net = net;
+	p->index = i;
+	p->worker = dev->worker;
+	mutex_init(&p->mutex);
+	init_waitqueue_func_entry(&p->wait, net_poll_wake);
+	init_poll_funcptr(&p->table, net_poll_queue);
+	p->chain = kmalloc(sizeof(*p->chain), GFP_KERNEL);
+	p->iov = kmalloc_array(HVV_NET_MAX_IOV, sizeof(*p->iov), GFP_KERNEL);
+	p->bufs = kmalloc_array(HVV_NET_RX_MAX_BUFS, sizeof(*p->bufs),
+				GFP_KERNEL);
+	if (!p->chain || !p->iov || !p->bufs)
+		return -ENOMEM;
+	if (i) {
+		/* One worker per queue pair; pair 0 has the device's. */
+		p->own_worker = kthread_create_worker(0, "hvv-net%u-%u",
+						      dev->id, i);
+		if (IS_ERR(p->own_worker)) {
+			int ret = PTR_ERR(p->own_worker);
+
+			p->own_worker = NULL;
+			return ret;
+		}
+		p->worker = p->own_worker;
+	}
+	return 0;
 }
 
 /**
  * hvv_net_create() - set up a virtio-net device, with or without a tap
  * @dev: the core's device
- * @args: DEV_ADD arguments; args->net.mac is filled in
+ * @args: DEV_ADD arguments; args->net.mac and .mtu are filled in
  *
  * Context: process context, hvv_lock held.
  * Return: 0, -EINVAL (bad parameters), -EBADF, -ENOTSOCK, -ENXIO, -EBUSY
@@ -958,33 +1385,27 @@ static int hvv_net_create(struct hvv_device *dev, struct hvisor_vhost_dev *args)
 		goto err_file;
 	net->dev = dev;
 	net->nr_pairs = nr;
+	net->active_pairs = 1;
 	net->mtu = mtu;
 	net->flags = np->flags;
+	spin_lock_init(&net->filter_lock);
+	INIT_WORK(&net->offload_work, net_offload_work);
 	net->pairs = kcalloc(nr, sizeof(*net->pairs), GFP_KERNEL);
-	if (!net->pairs)
+	net->ctrl_chain = kmalloc(sizeof(*net->ctrl_chain), GFP_KERNEL);
+	if (!net->pairs || !net->ctrl_chain)
 		goto err_free;
 	for (i = 0; i < nr; i++) {
-		struct hvv_net_pair *p = &net->pairs[i];
-
-		p->net = net;
-		p->index = i;
-		p->worker = dev->worker;
-		mutex_init(&p->mutex);
-		init_waitqueue_func_entry(&p->wait, net_poll_wake);
-		init_poll_funcptr(&p->table, net_poll_queue);
-		p->chain = kmalloc(sizeof(*p->chain), GFP_KERNEL);
-		p->iov = kmalloc_array(HVV_NET_MAX_IOV, sizeof(*p->iov),
-				       GFP_KERNEL);
-		p->bufs = kmalloc_array(HVV_NET_RX_MAX_BUFS, sizeof(*p->bufs),
-					GFP_KERNEL);
-		if (!p->chain || !p->iov || !p->bufs)
+		ret = net_alloc_pair(net, i);
+		if (ret)
 			goto err_free;
 	}
 
 	if (is_zero_ether_addr(np->mac))
-		eth_random_addr(net->config.mac);
+		eth_random_addr(net->mac);
 	else
-		ether_addr_copy(net->config.mac, np->mac);
+		ether_addr_copy(net->mac, np->mac);
+	ether_addr_copy(net->config.mac, net->mac);
+	net_reset_filter(net);
 	net->config.max_virtqueue_pairs = cpu_to_le16(nr);
 	net->config.mtu = cpu_to_le16(mtu);
 	if (file) {
@@ -998,8 +1419,8 @@ static int hvv_net_create(struct hvv_device *dev, struct hvisor_vhost_dev *args)
 	dev->priv = net;
 	dev->config = (u8 *)&net->config;
 	dev->config_len = sizeof(net->config);
-	dev->nr_vqs = 2 * nr;
-	ether_addr_copy(np->mac, net->config.mac);
+	dev->nr_vqs = 2 * nr + 1;
+	ether_addr_copy(np->mac, net->mac);
 	np->mtu = mtu;
 	return 0;
 
@@ -1019,7 +1440,10 @@ err_file:
  */
 static void hvv_net_destroy(struct hvv_device *dev)
 {
-	net_free(dev->priv);
+	struct hvv_net *net = dev->priv;
+
+	cancel_work_sync(&net->offload_work);
+	net_free(net);
 	dev->priv = NULL;
 	dev->config = NULL;
 	dev->config_len = 0;
@@ -1041,8 +1465,13 @@ static u64 hvv_net_features(struct hvv_device *dev)
 		BIT_ULL(VIRTIO_NET_F_MAC) |
 		BIT_ULL(VIRTIO_NET_F_STATUS) |
 		BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
-		BIT_ULL(VIRTIO_NET_F_MTU);
+		BIT_ULL(VIRTIO_NET_F_MTU) |
+		BIT_ULL(VIRTIO_NET_F_CTRL_VQ) |
+		BIT_ULL(VIRTIO_NET_F_CTRL_RX) |
+		BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR);
 
+	if (net->nr_pairs > 1)
+		f |= BIT_ULL(VIRTIO_NET_F_MQ);
 	if (net->flags & HVISOR_VHOST_NET_F_NO_OFFLOAD)
 		return f;
 	/*
@@ -1077,22 +1506,27 @@ static int hvv_net_start(struct hvv_device *dev)
 	spin_lock_irq(&dev->lock);
 	net->features = dev->features;
 	spin_unlock_irq(&dev->lock);
+	net->active_pairs = 1;
+	net_reset_filter(net);
 
 	for (i = 0; i < net->nr_pairs; i++) {
 		struct hvv_net_pair *p = &net->pairs[i];
 
 		p->rx = &dev->vqs[2 * i];
 		p->tx = &dev->vqs[2 * i + 1];
+		/* Before any kick: the core queues their work there. */
+		p->rx->worker = p->own_worker;
+		p->tx->worker = p->own_worker;
 		mutex_lock(&p->mutex);
-		p->running = true;
-		p->rx_pending = 0;
+		WRITE_ONCE(p->running, true);
 		p->tx_blocked = false;
-		if (p->file) {
-			net_set_offload(p);
+		if (p->file)
 			net_poll_start(p);
-		}
 		mutex_unlock(&p->mutex);
 	}
+	net->ctrl = &dev->vqs[2 * net->nr_pairs];
+	WRITE_ONCE(net->started, true);
+	queue_work(system_unbound_wq, &net->offload_work);
 	return 0;
 }
 
@@ -1101,7 +1535,8 @@ static int hvv_net_start(struct hvv_device *dev)
  * @dev: the device, no longer kicked
  *
  * Frames keep arriving in the taps' queues meanwhile; they are received
- * once the driver starts the device again.
+ * once the driver starts the device again.  The MAC and the receive
+ * filter return to what they were when the device was created.
  *
  * Context: process context.
  */
@@ -1110,16 +1545,20 @@ static void hvv_net_stop(struct hvv_device *dev)
 	struct hvv_net *net = dev->priv;
 	unsigned int i;
 
+	WRITE_ONCE(net->started, false);
 	for (i = 0; i < net->nr_pairs; i++) {
 		struct hvv_net_pair *p = &net->pairs[i];
 
 		mutex_lock(&p->mutex);
-		p->running = false;
+		WRITE_ONCE(p->running, false);
 		net_poll_stop(p);
 		p->tx_blocked = false;
 		mutex_unlock(&p->mutex);
 	}
-	/* Work queued by a wakeup before that finds p->running false. */
+	/*
+	 * Work queued by a wakeup before that finds nothing running; the
+	 * pairs' own workers are flushed here, the device's by the core.
+	 */
 	for (i = 0; i < net->nr_pairs; i++) {
 		struct hvv_net_pair *p = &net->pairs[i];
 
@@ -1128,6 +1567,13 @@ static void hvv_net_stop(struct hvv_device *dev)
 		if (p->tx)
 			kthread_flush_work(&p->tx->work);
 	}
+	if (net->ctrl)
+		kthread_flush_work(&net->ctrl->work);
+
+	spin_lock_irq(&dev->lock);
+	ether_addr_copy(net->config.mac, net->mac);
+	spin_unlock_irq(&dev->lock);
+	net_reset_filter(net);
 }
 
 /**
@@ -1183,7 +1629,9 @@ static void hvv_net_fill_info(struct hvv_device *dev,
 	unsigned int i;
 
 	info->num_queues = net->nr_pairs;
+	spin_lock_irq(&dev->lock);
 	ether_addr_copy(info->net.mac, net->config.mac);
+	spin_unlock_irq(&dev->lock);
 	info->net.mtu = net->mtu;
 	info->net.flags = net->flags;
 	for (i = 0; i < net->nr_pairs; i++) {

@@ -77,7 +77,10 @@ struct hvv_chain {
  * @used_idx: next used index to publish (under @used_lock)
  * @signalled_used: used index at the last interrupt (under @used_lock)
  * @signalled_used_valid: @signalled_used means something
- * @work: runs dev->ops->handle_vq on the device's worker
+ * @work: runs dev->ops->handle_vq on @worker
+ * @worker: the worker that runs @work; NULL for the device's.  A device
+ *	type may set it in its start op (before any kick), to a worker of its
+ *	own that it flushes in its stop op
  * @priv: the device type's per-queue data
  */
 struct hvv_vq {
@@ -108,6 +111,7 @@ struct hvv_vq {
 	bool signalled_used_valid;
 
 	struct kthread_work work;
+	struct kthread_worker *worker;
 	void *priv;
 };
 

@@ -262,3 +262,64 @@ udp_burst() {
 	cat "$_out"
 	[ "$_rc" = 0 ] && [ "$_rrc" = 0 ]
 }
+
+# tcp_multi SRC_NS DST_NS DST_IP FILE N: N transfers of FILE at the same
+# time (N flows, which the tap and the driver spread over their queues);
+# succeeds when all arrive intact.
+tcp_multi() {
+	_src=$1 _dst=$2 _ip=$3 _file=$4 _nflows=$5
+	_sp= _dp=
+	[ "$_src" = - ] || _sp="nsenter -t $_src -n"
+	[ "$_dst" = - ] || _dp="nsenter -t $_dst -n"
+	_a=$(md5sum <"$_file" | cut -d' ' -f1)
+	_i=0
+	while [ "$_i" -lt "$_nflows" ]; do
+		_port=$((7100 + T_N * 10 + _i))
+		_out=$TMP/tcpm.$T_N.$_i
+		rm -f "$_out" "$_out.rc" "$_out.in"
+		mkfifo "$_out.in" || return 1
+		exec 8<>"$_out.in"
+		# shellcheck disable=SC2086
+		($_dp nc -l -p "$_port" <&8 >"$_out"; echo $? >"$_out.rc") &
+		BG_PIDS="$BG_PIDS $!"
+		exec 8>&-
+		# shellcheck disable=SC2086
+		wait_for 10 sh -c "$_dp netstat -tln | grep -q ':$_port '" ||
+			{ echo "no listener on port $_port"; return 1; }
+		_i=$((_i + 1))
+	done
+	_pids=
+	_i=0
+	while [ "$_i" -lt "$_nflows" ]; do
+		_port=$((7100 + T_N * 10 + _i))
+		# shellcheck disable=SC2086
+		$_sp timeout 150 nc "$_ip" "$_port" <"$_file" &
+		_pids="$_pids $!"
+		_i=$((_i + 1))
+	done
+	_fail=0
+	for _p in $_pids; do
+		wait "$_p" || _fail=1
+	done
+	_i=0
+	while [ "$_i" -lt "$_nflows" ]; do
+		_out=$TMP/tcpm.$T_N.$_i
+		wait_for 30 test -s "$_out.rc"
+		_b=$(md5sum <"$_out" | cut -d' ' -f1)
+		echo "flow $_i: received $(wc -c <"$_out") bytes ($_b), sent $_a"
+		[ "$_a" = "$_b" ] || _fail=1
+		_i=$((_i + 1))
+	done
+	[ "$_fail" = 0 ]
+}
+
+# ctxt_switches NAME: voluntary context switches of the kernel thread
+# NAME (0 if there is none).
+ctxt_switches() {
+	for _s in /proc/[0-9]*/status; do
+		grep -q "^Name:[[:space:]]*$1\$" "$_s" 2>/dev/null || continue
+		sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' "$_s"
+		return 0
+	done
+	echo 0
+}
