@@ -141,6 +141,13 @@ check:
 demo: arm64-6.1
 	tools/rig/demo.sh --no-build
 
+# Benchmarks, each figure against its baseline in the same guest
+# (tools/bench/run --help). Not part of check: no thresholds.
+BENCH_TARGETS ?= arm64-6.1
+.PHONY: bench
+bench:
+	tools/bench/run $(BENCH_TARGETS)
+
 checkpatch: | $(KSFT_H)
 	-$(HVV_CACHE)/checkpatch/checkpatch.pl --no-tree --strict --terse --quiet \
 		--show-types -f $(CHECKPATCH_FILES)
