@@ -27,8 +27,7 @@ tap_begin
 mk_loop BK ops $MIB || bail "no loop device"
 IMG=$TMP/ops.img
 # Random bytes everywhere: every block of the file is allocated.
-dd if=/dev/urandom of="$BK" bs=1M count=$MIB oflag=direct 2>/dev/null ||
-	bail "cannot fill $BK"
+fill "$BK" $((MIB << 20)) || bail "cannot fill $BK"
 cp "$IMG" "$TMP/orig" || bail "no copy"
 check "loopback zone module loads" lb_setup || bail "no loopback zone"
 check "zone 1 with identity RAM" zone_add 1 || bail "no zone"

@@ -21,7 +21,7 @@ SECTORS=$((20 * 2048 + 7))
 mk_loop BK ro 21 || bail "no loop device"
 truncate -s $((SECTORS * 512)) "$TMP/ro.img" && losetup -c "$BK" ||
 	bail "cannot resize $BK"
-dd if=/dev/urandom of="$BK" bs=512 count=$SECTORS oflag=direct 2>/dev/null
+fill "$BK" $((SECTORS * 512)) || bail "cannot fill $BK"
 mk_loop BK2 rw 4 || bail "no second loop device"
 md5() { dd if="$1" bs=64k iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
 sum0=$(md5 "$BK")
