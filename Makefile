@@ -28,7 +28,8 @@ HVCTL_SRCS := $(sort $(wildcard tools/hvctl/*.c))
 HVCTL_DEPS := $(HVCTL_SRCS) $(wildcard tools/hvctl/*.h uapi/linux/*.h)
 SELFTEST_C := $(sort $(wildcard selftests/*.c))
 SELFTEST_SH := $(sort $(wildcard selftests/*.sh))
-SELFTEST_HDRS := $(wildcard selftests/*.h uapi/linux/*.h)
+# hvctl_json_test builds tools/hvctl/json_parse.c in.
+SELFTEST_HDRS := $(wildcard selftests/*.h uapi/linux/*.h tools/hvctl/json_parse.[ch])
 
 CHECKPATCH_FILES := $(wildcard hvisor_vhost/*.[ch] uapi/linux/*.h \
 	selftests/loopback/*.[ch] tools/hvctl/*.[ch])

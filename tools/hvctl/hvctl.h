@@ -85,6 +85,8 @@ int cmd_detach_net(int argc, char **argv);
 void help_detach_net(FILE *out);
 int cmd_stats(int argc, char **argv);
 void help_stats(FILE *out);
+int cmd_load(int argc, char **argv);
+void help_load(FILE *out);
 
 /* dev.c: a DEV_ADD failure, explained */
 void dev_add_error(int fd, int e, const char *path,

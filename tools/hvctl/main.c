@@ -30,6 +30,8 @@ static const struct command commands[] = {
 	  cmd_detach_net, help_detach_net },
 	{ "del", "remove a device",
 	  cmd_del, help_del },
+	{ "load", "create zones and devices from a virtio_cfg.json file",
+	  cmd_load, help_load },
 };
 
 void err_msg(const char *fmt, ...)
