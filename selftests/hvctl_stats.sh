@@ -98,12 +98,12 @@ check "the table has its header" grep -q \
 	'^DEV  *TYPE  *ZONE  *REQUESTS  *BYTES  *ERRORS  *KICKS  *INTERRUPTS  *INFLIGHT$' \
 	"$TMP/table"
 
-# inflight: a disk whose every request takes 200 ms.
-mk_nullb NB slow 16 irqmode=2 completion_nsec=200000000 ||
+# inflight: a disk whose every request takes 100 ms.
+mk_nullb NB slow 16 irqmode=2 completion_nsec=100000000 ||
 	bail "no null_blk device"
 setup_disk VD2 1 0x1000001000 41 "$NB" || bail "no slow disk"
 ID2=$VD2_ID
-bg dd if="$VD2" of=/dev/null bs=4k count=8 iflag=direct 2>/dev/null
+bg dd if="$VD2" of=/dev/null bs=4k count=6 iflag=direct 2>/dev/null
 check "inflight of the slow disk is >= 1 while a read waits" wait_for 5 st_inflight -ge 1
 check "the read ends" wait_for 10 exited "$BG_PID"
 check "inflight is back to 0" wait_for 5 st_inflight -eq 0
@@ -118,7 +118,7 @@ if [ "$n" -ge 2 ] && [ -n "$(st_field "$ALL" "$ID" requests)" ] &&
 else
 	nok "stats --json lists both devices" "$n objects"
 fi
-if [ "$(st_field "$ALL" "$ID2" requests)" -ge 8 ]; then
+if [ "$(st_field "$ALL" "$ID2" requests)" -ge 6 ]; then
 	ok "the slow disk counted its requests"
 else
 	nok "the slow disk counted its requests" "$ALL"
