@@ -32,7 +32,9 @@ NET_TAPS="tapa tapb"
 
 # zone_on_bridge ZONE TAP ADDR VAR: the zone's device on TAP, its
 # interface in a namespace of its own with ADDR; the namespace in VAR.
+# shellcheck disable=SC2317 # called through check
 zone_on_bridge() {
+	_ns=
 	net_add "$2" "$1" 0x1000000000 40 &&
 		lb_probe_net "$1" 0x1000000000 40 &&
 		new_ns _ns &&

@@ -20,22 +20,31 @@
 NET_HELPER=${NET_HELPER:-$(cd "$(dirname "$0")" && pwd)/net_helper}
 NET_TAPS=
 NET_BRIDGES=
+NET_QDISC=
 
 net_begin() {
 	tap_begin
 	trap 'net_cleanup; lib_cleanup' EXIT
+	# The zone's interfaces get a plain FIFO as qdisc: fq_codel drops
+	# what waits long, and a busy host stalls the zone's queues long
+	# enough to lose datagrams of a burst before they reach the device.
+	NET_QDISC=$(sysctl -n net.core.default_qdisc 2>/dev/null)
+	sysctl -w net.core.default_qdisc=pfifo_fast >/dev/null 2>&1
 }
 
 net_cleanup() {
 	for _t in $NET_TAPS $NET_BRIDGES; do
 		ip link del "$_t" 2>/dev/null
 	done
+	[ -n "$NET_QDISC" ] &&
+		sysctl -w net.core.default_qdisc="$NET_QDISC" >/dev/null 2>&1
 }
 
 # net_into_ns NS IF ADDR: move IF into namespace NS, give it ADDR (a /24)
 # and bring it up.
 net_into_ns() {
 	ip link set "$2" netns "$1" &&
+		in_ns "$1" ip link set "$2" qlen 10000 &&
 		in_ns "$1" ip addr add "$3/24" dev "$2" &&
 		in_ns "$1" ip link set "$2" up
 }
@@ -104,7 +113,7 @@ net_if_of() {
 # lb_probe_net ZONE BASE IRQ: make the zone probe the device at BASE and
 # wait for its interface. Sets LB_VIRTIO and NET_IF.
 lb_probe_net() {
-	LB_VIRTIO= NET_IF=
+	LB_VIRTIO='' NET_IF=''
 	echo "$1 $2 0x200 $3" >"$LB/probe" 2>>"$LOG" || return 1
 	LB_VIRTIO=$(lb_vdev "$1" "$2")
 	[ -n "$LB_VIRTIO" ] ||
@@ -178,6 +187,7 @@ net_zone() {
 		result "the zone's virtio_net did not come up" "$_desc"
 		return 1
 	fi
+	_ns=
 	if ! new_ns _ns; then
 		result "no network namespace" "$_desc"
 		return 1
@@ -207,7 +217,7 @@ tcp_xfer() {
 	_src=$1 _dst=$2 _ip=$3 _file=$4
 	_port=$((5000 + T_N))
 	_out=$TMP/tcp.$T_N
-	_sp= _dp=
+	_sp='' _dp=''
 	[ "$_src" = - ] || _sp="nsenter -t $_src -n"
 	[ "$_dst" = - ] || _dp="nsenter -t $_dst -n"
 	rm -f "$_out" "$_out.rc" "$_out.in"
@@ -239,14 +249,17 @@ tcp_xfer() {
 }
 
 # udp_burst SRC_NS DST_NS DST_IP COUNT SIZE: send COUNT datagrams of SIZE
-# bytes from namespace SRC_NS to DST_IP, in bursts of 32 a millisecond
+# bytes from namespace SRC_NS to DST_IP, in bursts of 16 a millisecond
 # apart (a pace the receiver keeps up with); succeeds when every one
 # arrived, once and intact, in namespace DST_NS ("-": the initial one).
+# The root side's taps queue up to 10000 frames meanwhile (tun drops what
+# does not fit in its queue: a busy host may stall the device's worker
+# for longer than 500 frames take); /proc/net/dev is shown on failure.
 udp_burst() {
 	_src=$1 _dst=$2 _ip=$3 _cnt=$4 _sz=$5
 	_port=$((6000 + T_N))
 	_out=$TMP/udp.$T_N
-	_sp= _dp=
+	_sp='' _dp=''
 	[ "$_src" = - ] || _sp="nsenter -t $_src -n"
 	[ "$_dst" = - ] || _dp="nsenter -t $_dst -n"
 	# shellcheck disable=SC2086
@@ -254,13 +267,19 @@ udp_burst() {
 	_rp=$!
 	BG_PIDS="$BG_PIDS $_rp"
 	wait_for 10 grep -q ready "$_out" || { cat "$_out"; return 1; }
+	for _t in $NET_TAPS; do
+		ip link set "$_t" qlen 10000 2>/dev/null
+	done
 	# shellcheck disable=SC2086
-	$_sp "$NET_HELPER" udp-send "$_ip" "$_port" "$_cnt" "$_sz" 32 1000
+	$_sp "$NET_HELPER" udp-send "$_ip" "$_port" "$_cnt" "$_sz" 16 1000
 	_rc=$?
 	wait "$_rp"
 	_rrc=$?
 	cat "$_out"
-	[ "$_rc" = 0 ] && [ "$_rrc" = 0 ]
+	[ "$_rc" = 0 ] && [ "$_rrc" = 0 ] && return 0
+	cat /proc/net/dev
+	[ "$_dst" = - ] || in_ns "$_dst" cat /proc/net/dev
+	return 1
 }
 
 # tcp_multi SRC_NS DST_NS DST_IP FILE N: N transfers of FILE at the same
@@ -268,7 +287,7 @@ udp_burst() {
 # succeeds when all arrive intact.
 tcp_multi() {
 	_src=$1 _dst=$2 _ip=$3 _file=$4 _nflows=$5
-	_sp= _dp=
+	_sp='' _dp=''
 	[ "$_src" = - ] || _sp="nsenter -t $_src -n"
 	[ "$_dst" = - ] || _dp="nsenter -t $_dst -n"
 	_a=$(md5sum <"$_file" | cut -d' ' -f1)

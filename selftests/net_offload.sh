@@ -11,13 +11,13 @@
 # accepts none, the tap's offloads stay off, and TCP still arrives intact.
 # TAP output; busybox sh.
 #
-#   NET_TEST_MB   size of each TCP transfer in MiB (default 8)
+#   NET_TEST_MB   size of each TCP transfer in MiB (default 4)
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 
 ZONES=1
-MB=${NET_TEST_MB:-8}
+MB=${NET_TEST_MB:-4}
 net_begin
 
 check "loopback zone module loads" lb_setup || bail "no loopback zone"
