@@ -32,7 +32,7 @@ function collect(k,    r, n) {
 	delete V
 	for (r = 1; r <= maxround; r++)
 		if ((k, r) in val)
-			V[++n] = val[k, r]
+			V[++n] = val[k, r] + 0
 	return n
 }
 
