@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/idr.h>
 #include <linux/overflow.h>
 #include <linux/rculist.h>
@@ -409,6 +410,29 @@ out:
 	return ret;
 }
 
+/*
+ * How long a removal waits for the driver to acknowledge the interrupts of
+ * the requests completed while quiescing.  Once the device is gone its
+ * InterruptStatus reads 0 and a driver would drop them; a zone that never
+ * acknowledges costs the removal this much, no more.
+ */
+#define HVV_REMOVE_ACK_WAIT	(2 * HZ)
+
+static void device_wait_ack(struct hvv_device *dev)
+{
+	unsigned long deadline = jiffies + HVV_REMOVE_ACK_WAIT;
+	u32 isr;
+
+	for (;;) {
+		spin_lock_irq(&dev->lock);
+		isr = dev->isr;
+		spin_unlock_irq(&dev->lock);
+		if (!isr || time_after(jiffies, deadline))
+			return;
+		msleep(1);
+	}
+}
+
 /* Caller holds hvv_lock; the device is still listed. */
 static void device_remove(struct hvv_device *dev)
 {
@@ -422,6 +446,7 @@ static void device_remove(struct hvv_device *dev)
 	 * be able to read InterruptStatus to take them.
 	 */
 	device_quiesce(dev);
+	device_wait_ack(dev);
 	list_del_rcu(&dev->node);
 	/* After this no interrupt handler can reach the device. */
 	synchronize_rcu();
