@@ -32,15 +32,15 @@ got=$(size_bytes "$VD")
 	nok "capacity of $VD equals the backing's" "$VD: $got bytes, $BK: $want"
 
 # 1. zone -> backing, O_DIRECT, random 512-byte aligned offsets and sizes.
-check "O_DIRECT: 400 random writes (512 B..256 KiB) through $VD" \
-	"$BLKIO" rand "$VD" --off 0 --len 8M --count 400 --min 512 \
+check "O_DIRECT: 250 random writes (512 B..256 KiB) through $VD" \
+	"$BLKIO" rand "$VD" --off 0 --len 8M --count 250 --min 512 \
 	--max 256K --align 512 --direct --seed 11 --shadow "$TMP/s1"
 check "O_DIRECT writes: the backing device holds them" \
 	"$BLKIO" cmp $BK 0 "$TMP/s1" 0 8M --direct
 
 # 2. zone -> backing, buffered at any byte offset and length, fsync.
-check "buffered: 300 random writes (1 B..96 KiB, any offset) + fsync" \
-	"$BLKIO" rand "$VD" --off 8M --len 8M --count 300 --min 1 \
+check "buffered: 200 random writes (1 B..96 KiB, any offset) + fsync" \
+	"$BLKIO" rand "$VD" --off 8M --len 8M --count 200 --min 1 \
 	--max 96K --align 1 --fsync --seed 12 --shadow "$TMP/s2"
 check "buffered writes: the backing device holds them after fsync" \
 	"$BLKIO" cmp $BK 8M "$TMP/s2" 0 8M --direct
@@ -62,12 +62,12 @@ check "a range root did not write reads as the zone wrote it" \
 
 # 4. Several writers at once on disjoint ranges.
 check "4 O_DIRECT writers at once on disjoint quarters of 16 MiB" \
-	"$BLKIO" rand "$VD" --off 0 --len 16M --jobs 4 --count 800 \
+	"$BLKIO" rand "$VD" --off 0 --len 16M --jobs 4 --count 500 \
 	--min 512 --max 128K --align 512 --direct --seed 14 --shadow "$TMP/s4"
 check "parallel O_DIRECT writes: the backing device holds them" \
 	"$BLKIO" cmp $BK 0 "$TMP/s4" 0 16M --direct
 check "4 buffered writers at once on disjoint quarters of 16 MiB, fsync" \
-	"$BLKIO" rand "$VD" --off 16M --len 16M --jobs 4 --count 400 \
+	"$BLKIO" rand "$VD" --off 16M --len 16M --jobs 4 --count 250 \
 	--min 1 --max 64K --align 1 --fsync --seed 15 --shadow "$TMP/s5"
 check "parallel buffered writes: the backing device holds them" \
 	"$BLKIO" cmp $BK 16M "$TMP/s5" 0 16M --direct
@@ -107,9 +107,9 @@ for mode in blk_force_bounce blk_complete_in_worker; do
 	fi
 	echo 1 >"$P/$mode"
 	check "$mode=1: 2 O_DIRECT, then 2 buffered writers: the backing device holds their data" \
-		sh -c "'$BLKIO' rand '$VD' --off 0 --len 8M --jobs 2 --count 200 --min 512 \
+		sh -c "'$BLKIO' rand '$VD' --off 0 --len 8M --jobs 2 --count 120 --min 512 \
 			--max 256K --direct --seed 21 --shadow '$TMP/b1' &&
-			'$BLKIO' rand '$VD' --off 8M --len 8M --jobs 2 --count 200 --min 1 \
+			'$BLKIO' rand '$VD' --off 8M --len 8M --jobs 2 --count 120 --min 1 \
 			--max 64K --align 1 --fsync --seed 22 --shadow '$TMP/b2' &&
 			'$BLKIO' cmp $BK 0 '$TMP/b1' 0 8M --direct &&
 			'$BLKIO' cmp $BK 8M '$TMP/b2' 0 8M --direct"
