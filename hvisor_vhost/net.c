@@ -260,6 +260,42 @@ static bool net_has(const struct hvv_net *net, unsigned int bit)
 	return net->features & BIT_ULL(bit);
 }
 
+/* Queue pairs with queues: without VIRTIO_NET_F_MQ only the first. */
+static unsigned int net_used_pairs(const struct hvv_net *net)
+{
+	return net_has(net, VIRTIO_NET_F_MQ) ? net->nr_pairs : 1;
+}
+
+/* The control queue follows the pairs with queues. */
+static unsigned int net_ctrl_index(const struct hvv_net *net)
+{
+	return 2 * net_used_pairs(net);
+}
+
+/*
+ * The pair whose receive queue takes the frames of pair @i's tap: itself
+ * while the driver uses it, else one it uses (VIRTIO_NET_CTRL_MQ, or a
+ * driver without MQ on a device with several pairs).
+ */
+static unsigned int net_target(unsigned int i, unsigned int active)
+{
+	return i < active ? i : i % active;
+}
+
+static unsigned int net_rx_target(const struct hvv_net *net, unsigned int i)
+{
+	return net_target(i, READ_ONCE(net->active_pairs));
+}
+
+/* Have the frames of @p's tap received: queue the right receive work. */
+static void net_kick_rx(struct hvv_net_pair *p)
+{
+	struct hvv_net_pair *t = &p->net->pairs[net_rx_target(p->net, p->index)];
+
+	if (t->rx)
+		kthread_queue_work(t->worker, &t->rx->work);
+}
+
 /* Backend files ----------------------------------------------------------- */
 
 /* The socket of a tun or macvtap file, or ERR_PTR(-ENOTSOCK). */
@@ -355,8 +391,8 @@ static int net_poll_wake(wait_queue_entry_t *wait, unsigned int mode,
 		mask = EPOLLIN | EPOLLOUT | EPOLLERR;
 	/* Frames to receive, or the tap went away: RX finds out which. */
 	if (mask & (EPOLLIN | EPOLLERR | EPOLLHUP))
-		kthread_queue_work(p->worker, &p->rx->work);
-	if (mask & EPOLLOUT && READ_ONCE(p->tx_blocked))
+		net_kick_rx(p);
+	if (mask & EPOLLOUT && READ_ONCE(p->tx_blocked) && p->tx)
 		kthread_queue_work(p->worker, &p->tx->work);
 	return 0;
 }
@@ -390,8 +426,9 @@ static void net_poll_stop(struct hvv_net_pair *p)
 static void net_poll_start(struct hvv_net_pair *p)
 {
 	vfs_poll(p->file, &p->table);
-	kthread_queue_work(p->worker, &p->rx->work);
-	kthread_queue_work(p->worker, &p->tx->work);
+	net_kick_rx(p);
+	if (p->tx)
+		kthread_queue_work(p->worker, &p->tx->work);
 }
 
 /* The tap offloads that match what the driver accepted to receive. */
@@ -987,37 +1024,28 @@ static bool net_rx_sock(struct hvv_net_pair *p, struct hvv_vq *vq,
 			return false;
 		bytes += len;
 		if (++frames >= HVV_NET_WEIGHT || bytes >= HVV_NET_WEIGHT_BYTES) {
-			kthread_queue_work(p->worker, &p->rx->work);
+			net_kick_rx(p);
 			return false;
 		}
 	}
 }
 
-/* The pair whose receive queue takes the frames of pair @i's tap. */
-static unsigned int net_rx_target(const struct hvv_net *net, unsigned int i)
-{
-	unsigned int active = READ_ONCE(net->active_pairs);
-
-	return i < active ? i : i % active;
-}
-
 static void net_rx(struct hvv_net_pair *p)
 {
 	struct hvv_net *net = p->net;
+	unsigned int active = READ_ONCE(net->active_pairs);
 	unsigned int pending = 0, i;
 	struct hvv_vq *vq = p->rx;
 
 	/* A hint: after stop() no work may be queued on another worker. */
 	if (!READ_ONCE(p->running))
 		return;
-	if (net_rx_target(net, p->index) != p->index) {
+	if (net_target(p->index, active) != p->index) {
 		/*
 		 * The driver does not use this pair: its tap's frames go to
 		 * the pair that takes them, which drains this tap too.
 		 */
-		struct hvv_net_pair *t = &net->pairs[net_rx_target(net, p->index)];
-
-		kthread_queue_work(t->worker, &t->rx->work);
+		net_kick_rx(p);
 		return;
 	}
 
@@ -1027,12 +1055,16 @@ static void net_rx(struct hvv_net_pair *p)
 	hvv_vq_disable_notify(vq);
 	if (net_rx_sock(p, vq, &pending))
 		goto signal;
-	/* The taps of the pairs the driver does not use, after ours. */
-	for (i = READ_ONCE(net->active_pairs); i < net->nr_pairs; i++) {
+	/*
+	 * The taps of the pairs the driver does not use, after ours.  One
+	 * look at active_pairs for all decisions: every pair taken here has
+	 * a higher index than @p.
+	 */
+	for (i = active; i < net->nr_pairs; i++) {
 		struct hvv_net_pair *o = &net->pairs[i];
 		bool wait;
 
-		if (net_rx_target(net, i) != p->index)
+		if (net_target(i, active) != p->index)
 			continue;
 		/* Lock order: the pair in use before the unused one. */
 		mutex_lock(&o->mutex);
@@ -1158,12 +1190,9 @@ static u8 net_ctrl_mq(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
 		return VIRTIO_NET_ERR;
 	WRITE_ONCE(net->active_pairs, n);
 	/* Frames that waited for a pair that now takes them, or now not. */
-	for (i = 0; i < net->nr_pairs; i++) {
-		struct hvv_net_pair *p = &net->pairs[i];
-
-		if ((i < n) != (i < old) && p->rx && p->rx->started)
-			kthread_queue_work(p->worker, &p->rx->work);
-	}
+	for (i = 0; i < net->nr_pairs; i++)
+		if ((i < n) != (i < old))
+			net_kick_rx(&net->pairs[i]);
 	return VIRTIO_NET_OK;
 }
 
@@ -1222,8 +1251,8 @@ static void net_ctrl(struct hvv_net *net)
 
 /**
  * hvv_net_handle_vq() - process a queue of a virtio-net device
- * @vq: the queue: 2n receives and 2n + 1 transmits for pair n, the last
- *	one is the control queue
+ * @vq: the queue: 2n receives and 2n + 1 transmits for pair n, the one
+ *	after the pairs' is the control queue
  *
  * Context: the queue pair's worker; the device's for the control queue.
  */
@@ -1234,9 +1263,9 @@ static void hvv_net_handle_vq(struct hvv_vq *vq)
 
 	if (!net)
 		return;
-	if (vq->index == 2 * net->nr_pairs)
+	if (vq->index == net_ctrl_index(net))
 		net_ctrl(net);
-	else if (pair >= net->nr_pairs)
+	else if (pair >= net_used_pairs(net))
 		return;
 	else if (vq->index & 1)
 		net_tx(&net->pairs[pair]);
@@ -1509,14 +1538,24 @@ static int hvv_net_start(struct hvv_device *dev)
 	net->active_pairs = 1;
 	net_reset_filter(net);
 
+	/*
+	 * Which queue is what depends on MQ.  Before any kick: the core
+	 * queues a queue's work on its worker.
+	 */
+	for (i = 0; i < dev->nr_vqs; i++)
+		dev->vqs[i].worker = NULL;
 	for (i = 0; i < net->nr_pairs; i++) {
 		struct hvv_net_pair *p = &net->pairs[i];
 
-		p->rx = &dev->vqs[2 * i];
-		p->tx = &dev->vqs[2 * i + 1];
-		/* Before any kick: the core queues their work there. */
-		p->rx->worker = p->own_worker;
-		p->tx->worker = p->own_worker;
+		p->rx = NULL;
+		p->tx = NULL;
+		if (i < net_used_pairs(net)) {
+			p->rx = &dev->vqs[2 * i];
+			p->tx = &dev->vqs[2 * i + 1];
+			p->rx->worker = p->own_worker;
+			p->tx->worker = p->own_worker;
+		}
+		/* A pair without queues has its tap drained by pair 0. */
 		mutex_lock(&p->mutex);
 		WRITE_ONCE(p->running, true);
 		p->tx_blocked = false;
@@ -1524,7 +1563,7 @@ static int hvv_net_start(struct hvv_device *dev)
 			net_poll_start(p);
 		mutex_unlock(&p->mutex);
 	}
-	net->ctrl = &dev->vqs[2 * net->nr_pairs];
+	net->ctrl = &dev->vqs[net_ctrl_index(net)];
 	WRITE_ONCE(net->started, true);
 	queue_work(system_unbound_wq, &net->offload_work);
 	return 0;

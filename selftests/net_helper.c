@@ -12,6 +12,11 @@
  *	send COUNT datagrams of SIZE (>= 8) bytes to ADDR:PORT, BURST at a
  *	time with GAP_US microseconds between bursts. Exit 0 when all were
  *	sent.
+ *   net_helper tcp-send ADDR PORT FILE
+ *	send FILE over TCP to ADDR:PORT in writes of 256 KiB (busybox nc
+ *	writes a few KiB at a time, which leaves the stack nothing to make
+ *	GSO frames of), then half-close and wait for the receiver to close.
+ *	Exit 0 when all was sent and the receiver closed.
  *   net_helper offload IFNAME tx|sg|tso|gso on|off
  *	switch one offload of an interface, as ethtool -K does (busybox has
  *	no ethtool); prints the offloads afterwards.
@@ -29,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -200,6 +206,54 @@ static int udp_send(int argc, char **argv)
 	return 0;
 }
 
+static int tcp_send(int argc, char **argv)
+{
+	static char buf[256 << 10];
+	struct sockaddr_in sin;
+	int fd, in;
+	ssize_t n, w;
+	char c;
+
+	if (argc != 5)
+		return 2;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(num(argv[3], "port"));
+	if (inet_pton(AF_INET, argv[2], &sin.sin_addr) != 1) {
+		fprintf(stderr, "net_helper: bad address '%s'\n", argv[2]);
+		return 2;
+	}
+	in = open(argv[4], O_RDONLY);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (in < 0 || fd < 0 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		perror("net_helper: tcp-send");
+		return 1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		for (w = 0; w < n;) {
+			ssize_t r = write(fd, buf + w, n - w);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				perror("net_helper: write");
+				return 1;
+			}
+			w += r;
+		}
+	}
+	if (n < 0) {
+		perror("net_helper: read");
+		return 1;
+	}
+	/* All sent: wait for the receiver to have it all and close. */
+	shutdown(fd, SHUT_WR);
+	while ((n = read(fd, &c, 1)) > 0)
+		;
+	return n < 0;
+}
+
 static const struct {
 	const char *name;
 	__u32 get, set;
@@ -275,12 +329,15 @@ int main(int argc, char **argv)
 		ret = udp_recv(argc, argv);
 	else if (argc >= 2 && !strcmp(argv[1], "udp-send"))
 		ret = udp_send(argc, argv);
+	else if (argc >= 2 && !strcmp(argv[1], "tcp-send"))
+		ret = tcp_send(argc, argv);
 	else if (argc >= 2 && !strcmp(argv[1], "offload"))
 		ret = offload(argc, argv);
 	if (ret == 2)
 		fprintf(stderr,
 			"usage: net_helper udp-recv PORT COUNT SIZE IDLE_MS\n"
 			"       net_helper udp-send ADDR PORT COUNT SIZE BURST GAP_US\n"
+			"       net_helper tcp-send ADDR PORT FILE\n"
 			"       net_helper offload IFNAME [tx|sg|tso|gso on|off]\n");
 	return ret;
 }

@@ -212,7 +212,8 @@ net_zone() {
 # tcp_xfer SRC_NS DST_NS DST_IP FILE: send FILE over TCP from namespace
 # SRC_NS to DST_IP, received in namespace DST_NS ("-": the initial one);
 # succeeds when the bytes received have FILE's checksum. TCP_RATE tells
-# how fast it went.
+# how fast it went. With TCP_BIG_WRITES=1 the sender is net_helper, which
+# writes 256 KiB at a time (big enough for GSO frames), not nc.
 tcp_xfer() {
 	_src=$1 _dst=$2 _ip=$3 _file=$4
 	_port=$((5000 + T_N))
@@ -233,8 +234,13 @@ tcp_xfer() {
 	wait_for 10 sh -c "$_dp netstat -tln | grep -q ':$_port '" ||
 		{ echo "no listener on port $_port"; return 1; }
 	_t0=$(date +%s)
-	# shellcheck disable=SC2086
-	$_sp timeout 150 nc "$_ip" "$_port" <"$_file"
+	if [ -n "$TCP_BIG_WRITES" ]; then
+		# shellcheck disable=SC2086
+		$_sp timeout 150 "$NET_HELPER" tcp-send "$_ip" "$_port" "$_file"
+	else
+		# shellcheck disable=SC2086
+		$_sp timeout 150 nc "$_ip" "$_port" <"$_file"
+	fi
 	_rc=$?
 	# The receiver ends once it has read the sender's FIN.
 	wait_for 30 test -s "$_out.rc"
