@@ -21,6 +21,7 @@ NET_HELPER=${NET_HELPER:-$(cd "$(dirname "$0")" && pwd)/net_helper}
 NET_TAPS=
 NET_BRIDGES=
 NET_QDISC=
+NET_XFERS=0
 
 net_begin() {
 	tap_begin
@@ -216,8 +217,9 @@ net_zone() {
 # writes 256 KiB at a time (big enough for GSO frames), not nc.
 tcp_xfer() {
 	_src=$1 _dst=$2 _ip=$3 _file=$4
-	_port=$((5000 + T_N))
-	_out=$TMP/tcp.$T_N
+	NET_XFERS=$((NET_XFERS + 1))
+	_port=$((5000 + NET_XFERS))
+	_out=$TMP/tcp.$NET_XFERS
 	_sp='' _dp=''
 	[ "$_src" = - ] || _sp="nsenter -t $_src -n"
 	[ "$_dst" = - ] || _dp="nsenter -t $_dst -n"
@@ -263,8 +265,9 @@ tcp_xfer() {
 # for longer than 500 frames take); /proc/net/dev is shown on failure.
 udp_burst() {
 	_src=$1 _dst=$2 _ip=$3 _cnt=$4 _sz=$5
-	_port=$((6000 + T_N))
-	_out=$TMP/udp.$T_N
+	NET_XFERS=$((NET_XFERS + 1))
+	_port=$((6000 + NET_XFERS))
+	_out=$TMP/udp.$NET_XFERS
 	_sp='' _dp=''
 	[ "$_src" = - ] || _sp="nsenter -t $_src -n"
 	[ "$_dst" = - ] || _dp="nsenter -t $_dst -n"
@@ -297,10 +300,12 @@ tcp_multi() {
 	[ "$_src" = - ] || _sp="nsenter -t $_src -n"
 	[ "$_dst" = - ] || _dp="nsenter -t $_dst -n"
 	_a=$(md5sum <"$_file" | cut -d' ' -f1)
+	NET_XFERS=$((NET_XFERS + 1))
+	_first=$((7000 + NET_XFERS * 16))
 	_i=0
 	while [ "$_i" -lt "$_nflows" ]; do
-		_port=$((7100 + T_N * 10 + _i))
-		_out=$TMP/tcpm.$T_N.$_i
+		_port=$((_first + _i))
+		_out=$TMP/tcpm.$NET_XFERS.$_i
 		rm -f "$_out" "$_out.rc" "$_out.in"
 		mkfifo "$_out.in" || return 1
 		exec 8<>"$_out.in"
@@ -316,7 +321,7 @@ tcp_multi() {
 	_pids=
 	_i=0
 	while [ "$_i" -lt "$_nflows" ]; do
-		_port=$((7100 + T_N * 10 + _i))
+		_port=$((_first + _i))
 		# shellcheck disable=SC2086
 		$_sp timeout 150 nc "$_ip" "$_port" <"$_file" &
 		_pids="$_pids $!"
@@ -328,7 +333,7 @@ tcp_multi() {
 	done
 	_i=0
 	while [ "$_i" -lt "$_nflows" ]; do
-		_out=$TMP/tcpm.$T_N.$_i
+		_out=$TMP/tcpm.$NET_XFERS.$_i
 		wait_for 30 test -s "$_out.rc"
 		_b=$(md5sum <"$_out" | cut -d' ' -f1)
 		echo "flow $_i: received $(wc -c <"$_out") bytes ($_b), sent $_a"
