@@ -223,7 +223,9 @@ struct hvv_blk_req {
  * @reqs: request slots, one per ring entry (allocated at start)
  * @free: unused slots (blk->lock)
  * @done: requests completed, to be finished by @done_work
- * @done_work: finishes @done on the device's worker
+ * @done_work: finishes @done on @worker
+ * @worker: runs the queue's work and @done_work: the device's worker for
+ *	queue 0, one of the queue's own for the others (set at start)
  */
 struct hvv_blk_queue {
 	struct hvv_blk *blk;
@@ -235,6 +237,7 @@ struct hvv_blk_queue {
 	struct list_head free;
 	struct llist_head done;
 	struct kthread_work done_work;
+	struct kthread_worker *worker;
 };
 
 /**
@@ -302,7 +305,7 @@ static struct block_device *hvv_blk_bdev(const struct hvv_blk *blk)
 static void hvv_blk_kick_locked(struct hvv_blk_queue *q)
 {
 	if (!q->blk->stopping)
-		kthread_queue_work(q->blk->dev->worker, &q->vq->work);
+		kthread_queue_work(q->worker, &q->vq->work);
 }
 
 /*
@@ -554,7 +557,7 @@ static void hvv_blk_req_put_io(struct hvv_blk_req *req)
 		return;
 	}
 	if (llist_add(&req->done_node, &q->done))
-		kthread_queue_work(q->blk->dev->worker, &q->done_work);
+		kthread_queue_work(q->worker, &q->done_work);
 }
 
 static void hvv_blk_bio_end(struct bio *bio)
@@ -1335,7 +1338,6 @@ static int hvv_blk_create(struct hvv_device *dev, struct hvisor_vhost_dev *args)
 		q->index = i;
 		INIT_LIST_HEAD(&q->free);
 		init_llist_head(&q->done);
-		kthread_init_work(&q->done_work, hvv_blk_done_work);
 	}
 
 	hvv_blk_fill_config(blk);
@@ -1434,6 +1436,11 @@ static void hvv_blk_config_write(struct hvv_device *dev, unsigned int off,
 
 static void hvv_blk_free_queue(struct hvv_blk_queue *q)
 {
+	if (q->worker && q->worker != q->blk->dev->worker)
+		kthread_destroy_worker(q->worker);
+	q->worker = NULL;
+	if (q->vq)
+		q->vq->worker = NULL;
 	kfree(q->reqs);
 	kfree(q->pieces);
 	kfree(q->chain);
@@ -1442,17 +1449,41 @@ static void hvv_blk_free_queue(struct hvv_blk_queue *q)
 	q->chain = NULL;
 }
 
+/*
+ * Give @q its worker: the device's for queue 0, so that a single-queue
+ * device has one thread, a thread of its own for each other queue so that
+ * the queues of a multi-queue device run in parallel.
+ */
+static int hvv_blk_queue_worker(struct hvv_blk_queue *q)
+{
+	struct hvv_device *dev = q->blk->dev;
+	struct kthread_worker *w = dev->worker;
+
+	if (q->index) {
+		w = hvv_device_worker_create(dev, q->index);
+		if (IS_ERR(w))
+			return PTR_ERR(w);
+	}
+	q->worker = w;
+	/* Before the core's first kick of the queue. */
+	q->vq->worker = w;
+	/* Its last worker, if any, has ended: see hvv_vq_start(). */
+	kthread_init_work(&q->done_work, hvv_blk_done_work);
+	return 0;
+}
+
 /**
  * hvv_blk_start() - allocate the per-queue state and accept requests
  * @dev: the device, its ready queues started
  *
  * Context: process context, no worker runs the queues.
- * Return: 0 or -ENOMEM (nothing left allocated).
+ * Return: 0, -ENOMEM or a thread creation error (nothing left allocated).
  */
 static int hvv_blk_start(struct hvv_device *dev)
 {
 	struct hvv_blk *blk = dev->priv;
 	unsigned int i, j;
+	int ret;
 
 	for (i = 0; i < blk->nr_queues; i++) {
 		struct hvv_blk_queue *q = &blk->queues[i];
@@ -1465,8 +1496,12 @@ static int hvv_blk_start(struct hvv_device *dev)
 		q->pieces = kmalloc_array(HVV_CHAIN_MAX_SEGS,
 					  sizeof(*q->pieces), GFP_KERNEL);
 		q->reqs = kcalloc(vq->size, sizeof(*q->reqs), GFP_KERNEL);
+		ret = -ENOMEM;
 		if (!q->chain || !q->pieces || !q->reqs)
-			goto nomem;
+			goto fail;
+		ret = hvv_blk_queue_worker(q);
+		if (ret)
+			goto fail;
 		INIT_LIST_HEAD(&q->free);
 		for (j = 0; j < vq->size; j++) {
 			struct hvv_blk_req *req = &q->reqs[j];
@@ -1488,10 +1523,10 @@ static int hvv_blk_start(struct hvv_device *dev)
 			WRITE_ONCE(dev->vqs[i].priv, &blk->queues[i]);
 	return 0;
 
-nomem:
+fail:
 	for (i = 0; i < blk->nr_queues; i++)
 		hvv_blk_free_queue(&blk->queues[i]);
-	return -ENOMEM;
+	return ret;
 }
 
 /**

@@ -145,13 +145,40 @@ static void device_quiesce(struct hvv_device *dev)
 	dev->started = false;	/* no new kicks from now on */
 	spin_unlock_irq(&dev->lock);
 
-	kthread_flush_worker(dev->worker);
+	if (dev->worker)
+		kthread_flush_worker(dev->worker);
 	if (started)
 		dev->ops->stop(dev);
-	/* Completions of the last requests may have queued work again. */
-	kthread_flush_worker(dev->worker);
 	for (i = 0; i < dev->nr_vqs; i++)
 		hvv_vq_stop(&dev->vqs[i]);
+	/*
+	 * Completions of the last requests may have queued work again; the
+	 * worker flushes it before it ends.  The next DRIVER_OK makes a new
+	 * one, so a device the driver does not use has no thread.
+	 */
+	if (dev->worker) {
+		kthread_destroy_worker(dev->worker);
+		dev->worker = NULL;
+	}
+}
+
+/**
+ * hvv_device_worker_create() - a worker thread for a device's queues
+ * @dev: the device
+ * @n: 0 for the device's own worker, else the number of an extra one
+ *	(a queue or queue pair) that the device type starts and stops
+ *
+ * Context: process context.
+ * Return: the worker or an ERR_PTR().
+ */
+struct kthread_worker *hvv_device_worker_create(struct hvv_device *dev,
+						unsigned int n)
+{
+	if (!n)
+		return kthread_create_worker(0, "hvv-%s%u", dev->ops->name,
+					     dev->id);
+	return kthread_create_worker(0, "hvv-%s%u-%u", dev->ops->name, dev->id,
+				     n);
 }
 
 /* Answer the parked requests, one at a time, in process context. */
@@ -199,6 +226,13 @@ static void device_start(struct hvv_device *dev)
 	}
 	spin_unlock_irq(&dev->lock);
 
+	/* Threads exist only while the driver runs the device. */
+	dev->worker = hvv_device_worker_create(dev, 0);
+	if (IS_ERR(dev->worker)) {
+		dev->worker = NULL;
+		hvv_device_broken(dev, "no worker thread");
+		return;
+	}
 	for (i = 0; i < dev->nr_vqs; i++) {
 		bool ready;
 
@@ -229,6 +263,8 @@ static void device_start(struct hvv_device *dev)
 fail:
 	for (i = 0; i < dev->nr_vqs; i++)
 		hvv_vq_stop(&dev->vqs[i]);
+	kthread_destroy_worker(dev->worker);
+	dev->worker = NULL;
 }
 
 static void device_state_work(struct work_struct *work)
@@ -324,14 +360,6 @@ static struct hvv_device *device_alloc(struct hvv_zone *zone,
 	dev->irq = a->irq;
 	spin_lock_init(&dev->lock);
 	INIT_WORK(&dev->state_work, device_state_work);
-	dev->worker = kthread_create_worker(0, "hvv-%s%u", ops->name, id);
-	if (IS_ERR(dev->worker)) {
-		int ret = PTR_ERR(dev->worker);
-
-		dev->worker = NULL;
-		device_free(dev);
-		return ERR_PTR(ret);
-	}
 	return dev;
 }
 

@@ -167,7 +167,8 @@ struct hvv_dev_ops {
  * @parked_mask: which entries of @parked are valid
  * @nr_vqs: number of queues
  * @vqs: the queues
- * @worker: kthread running the queues' work
+ * @worker: kthread running the queues' work (those without a worker of
+ *	their own); exists from DRIVER_OK until the device is quiesced
  * @state_work: start and reset in process context
  * @stats: counters
  */
@@ -227,6 +228,8 @@ void hvv_device_kick(struct hvv_device *dev, unsigned int qidx);
 void hvv_device_interrupt(struct hvv_device *dev, u32 isr_bits);
 void hvv_device_config_changed(struct hvv_device *dev);
 void hvv_device_broken(struct hvv_device *dev, const char *why);
+struct kthread_worker *hvv_device_worker_create(struct hvv_device *dev,
+						unsigned int n);
 
 /* mmio.c: the register file; called with dev->lock held */
 enum hvv_mmio_result {

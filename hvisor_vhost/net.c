@@ -171,8 +171,9 @@ struct hvv_net;
  * struct hvv_net_pair - one queue pair and its tap
  * @net: the device
  * @index: pair number
- * @worker: the worker that runs both queues of the pair
- * @own_worker: @worker when the pair has one of its own (pairs >= 1)
+ * @worker: the worker that runs both queues of the pair (set at start)
+ * @own_worker: @worker when the pair has one of its own (pairs >= 1 that
+ *	the driver uses; from start to stop)
  * @mutex: serialises the backend fields below against the processing of
  *	the two queues, which holds it while it uses the socket; never held
  *	while waiting for the RTNL (see the top of the file)
@@ -753,14 +754,15 @@ static void net_tx(struct hvv_net_pair *p)
 		}
 		ret = net_tx_chain(p, &bytes);
 		if (ret == -EAGAIN) {
+			/* Wait for room. */
+			WRITE_ONCE(p->tx_blocked, true);
 			/*
-			 * Wait for room.  The wakeup may have come before the
-			 * flag was visible: look once more.  The flag before
-			 * the look: pairs with the socket freeing room before
-			 * it takes its wait queue's lock to wake us, where
+			 * The wakeup may have come before the flag was
+			 * visible: look once more.  The flag before the look:
+			 * pairs with the socket freeing room before it takes
+			 * its wait queue's lock to wake us, where
 			 * net_poll_wake() reads the flag.
 			 */
-			WRITE_ONCE(p->tx_blocked, true);
 			smp_mb();
 			if (vfs_poll(p->file, NULL) & EPOLLOUT)
 				kthread_queue_work(p->worker, &vq->work);
@@ -1190,9 +1192,9 @@ static u8 net_ctrl_mq(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
 		return VIRTIO_NET_ERR;
 	WRITE_ONCE(net->active_pairs, n);
 	/* Frames that waited for a pair that now takes them, or now not. */
-	for (i = 0; i < net->nr_pairs; i++)
-		if ((i < n) != (i < old))
-			net_kick_rx(&net->pairs[i]);
+	for (i = min_t(unsigned int, n, old); i < max_t(unsigned int, n, old);
+	     i++)
+		net_kick_rx(&net->pairs[i]);
 	return VIRTIO_NET_OK;
 }
 
@@ -1314,8 +1316,6 @@ static void net_free(struct hvv_net *net)
 
 		if (p->file)
 			fput(p->file);
-		if (p->own_worker)
-			kthread_destroy_worker(p->own_worker);
 		kfree(p->bufs);
 		kfree(p->iov);
 		kfree(p->chain);
@@ -1338,12 +1338,10 @@ static void net_reset_filter(struct hvv_net *net)
 
 static int net_alloc_pair(struct hvv_net *net, unsigned int i)
 {
-	struct hvv_device *dev = net->dev;
 	struct hvv_net_pair *p = &net->pairs[i];
 
 	p->net = net;
 	p->index = i;
-	p->worker = dev->worker;
 	mutex_init(&p->mutex);
 	init_waitqueue_func_entry(&p->wait, net_poll_wake);
 	init_poll_funcptr(&p->table, net_poll_queue);
@@ -1353,14 +1351,44 @@ static int net_alloc_pair(struct hvv_net *net, unsigned int i)
 				GFP_KERNEL);
 	if (!p->chain || !p->iov || !p->bufs)
 		return -ENOMEM;
-	if (i) {
-		/* One worker per queue pair; pair 0 has the device's. */
-		p->own_worker = kthread_create_worker(0, "hvv-net%u-%u",
-						      dev->id, i);
+	return 0;
+}
+
+/* Undo net_start_workers(); nothing queues work on them any more. */
+static void net_stop_workers(struct hvv_net *net)
+{
+	unsigned int i;
+
+	for (i = 0; i < net->nr_pairs; i++) {
+		struct hvv_net_pair *p = &net->pairs[i];
+
+		if (p->own_worker)
+			kthread_destroy_worker(p->own_worker);
+		p->own_worker = NULL;
+		p->worker = NULL;
+	}
+}
+
+/*
+ * One worker per queue pair the driver uses; pair 0, the control queue
+ * and the pairs without queues have the device's.  Before any kick.
+ */
+static int net_start_workers(struct hvv_net *net)
+{
+	unsigned int i;
+
+	for (i = 0; i < net->nr_pairs; i++) {
+		struct hvv_net_pair *p = &net->pairs[i];
+
+		p->worker = net->dev->worker;
+		if (!i || i >= net_used_pairs(net))
+			continue;
+		p->own_worker = hvv_device_worker_create(net->dev, i);
 		if (IS_ERR(p->own_worker)) {
 			int ret = PTR_ERR(p->own_worker);
 
 			p->own_worker = NULL;
+			net_stop_workers(net);
 			return ret;
 		}
 		p->worker = p->own_worker;
@@ -1524,17 +1552,21 @@ static u64 hvv_net_features(struct hvv_device *dev)
  * @dev: the device, its ready queues started
  *
  * Context: process context, no worker runs the queues.
- * Return: 0.
+ * Return: 0 or a thread creation error.
  */
 static int hvv_net_start(struct hvv_device *dev)
 {
 	struct hvv_net *net = dev->priv;
 	unsigned int i;
+	int ret;
 
 	/* Fixed at FEATURES_OK, before DRIVER_OK. */
 	spin_lock_irq(&dev->lock);
 	net->features = dev->features;
 	spin_unlock_irq(&dev->lock);
+	ret = net_start_workers(net);
+	if (ret)
+		return ret;
 	net->active_pairs = 1;
 	net_reset_filter(net);
 
@@ -1596,7 +1628,7 @@ static void hvv_net_stop(struct hvv_device *dev)
 	}
 	/*
 	 * Work queued by a wakeup before that finds nothing running; the
-	 * pairs' own workers are flushed here, the device's by the core.
+	 * pairs' own workers end here, the device's in the core.
 	 */
 	for (i = 0; i < net->nr_pairs; i++) {
 		struct hvv_net_pair *p = &net->pairs[i];
@@ -1608,6 +1640,7 @@ static void hvv_net_stop(struct hvv_device *dev)
 	}
 	if (net->ctrl)
 		kthread_flush_work(&net->ctrl->work);
+	net_stop_workers(net);
 
 	spin_lock_irq(&dev->lock);
 	ether_addr_copy(net->config.mac, net->mac);

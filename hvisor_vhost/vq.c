@@ -226,6 +226,11 @@ int hvv_vq_start(struct hvv_vq *vq)
 	if (!desc || !avail || !used)
 		return vq_bad_config(vq, "ring outside zone RAM");
 
+	/*
+	 * A work item stays tied to the worker it last ran on, and that one
+	 * ended when the device was last quiesced: start afresh.
+	 */
+	kthread_init_work(&vq->work, hvv_vq_work);
 	spin_lock_irqsave(&vq->used_lock, flags);
 	vq_clear_rings(vq);
 	vq->size = num;

@@ -80,7 +80,7 @@ struct hvv_chain {
  * @work: runs dev->ops->handle_vq on @worker
  * @worker: the worker that runs @work; NULL for the device's.  A device
  *	type may set it in its start op (before any kick), to a worker of its
- *	own that it flushes in its stop op
+ *	own that it destroys in its stop op
  * @priv: the device type's per-queue data
  */
 struct hvv_vq {
