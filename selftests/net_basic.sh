@@ -9,13 +9,13 @@
 # arrives complete; the interfaces' counters moved. TAP output; busybox
 # sh.
 #
-#   NET_TEST_MB   size of each TCP transfer in MiB (default 16)
+#   NET_TEST_MB   size of each TCP transfer in MiB (default 64)
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 
 ZONES=1
-MB=${NET_TEST_MB:-16}
+MB=${NET_TEST_MB:-64}
 MAC=52:54:00:12:34:56
 net_begin
 

@@ -11,13 +11,16 @@
 # accepts none, the tap's offloads stay off, and TCP still arrives intact.
 # TAP output; busybox sh.
 #
-#   NET_TEST_MB   size of each TCP transfer in MiB (default 4)
+#   NET_TEST_MB        size of each TCP transfer in MiB (default 4)
+#   NET_TEST_JUMBO_MB  size of the transfers at MTU 9000 with TSO on
+#                      (default 64)
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 
 ZONES=1
 MB=${NET_TEST_MB:-4}
+JMB=${NET_TEST_JUMBO_MB:-64}
 net_begin
 
 check "loopback zone module loads" lb_setup || bail "no loopback zone"
@@ -78,10 +81,13 @@ check "hvctl list shows MTU 9000" \
 	sh -c "'$HVCTL' list | grep -q '^$J_ID .* mtu 9000 tap tap1\$'"
 check "8900-byte pings both ways" \
 	sh -c "ping -c 2 -W 5 -s 8900 10.0.1.2 && nsenter -t $J_NS -n ping -c 2 -W 5 -s 8900 10.0.1.1"
-check "TCP, zone -> root at MTU 9000: $MB MiB arrive intact" \
-	tcp_xfer "$J_NS" - 10.0.1.1 "$TMP/data" && note "zone -> root: $TCP_RATE"
-check "TCP, root -> zone at MTU 9000: $MB MiB arrive intact" \
-	tcp_xfer - "$J_NS" 10.0.1.2 "$TMP/data" && note "root -> zone: $TCP_RATE"
+dd if=/dev/urandom of="$TMP/jdata" bs=1M count="$JMB" 2>/dev/null ||
+	bail "no test data"
+check "TCP, zone -> root at MTU 9000: $JMB MiB arrive intact" \
+	tcp_xfer "$J_NS" - 10.0.1.1 "$TMP/jdata" && note "zone -> root: $TCP_RATE"
+check "TCP, root -> zone at MTU 9000: $JMB MiB arrive intact" \
+	tcp_xfer - "$J_NS" 10.0.1.2 "$TMP/jdata" && note "root -> zone: $TCP_RATE"
+rm -f "$TMP/jdata"
 check "with TSO off in the zone too" \
 	sh -c "nsenter -t $J_NS -n '$NET_HELPER' offload $J_IF tso off >/dev/null"
 b0=$(if_stat - tap1 rx_bytes) p0=$(if_stat - tap1 rx_packets)
