@@ -1564,8 +1564,13 @@ static void hvv_blk_stop(struct hvv_device *dev)
 		WRITE_ONCE(q->vq->priv, NULL);
 		hvv_blk_free_queue(q);
 	}
+}
 
-	/* A reset device starts in write-back mode again. */
+/* A reset device starts in write-back mode again. */
+static void hvv_blk_reset(struct hvv_device *dev)
+{
+	struct hvv_blk *blk = dev->priv;
+
 	spin_lock_irq(&dev->lock);
 	blk->config.writeback = 1;
 	spin_unlock_irq(&dev->lock);
@@ -1600,6 +1605,7 @@ const struct hvv_dev_ops hvv_blk_ops = {
 	.config_write	= hvv_blk_config_write,
 	.start		= hvv_blk_start,
 	.stop		= hvv_blk_stop,
+	.reset		= hvv_blk_reset,
 	.handle_vq	= hvv_blk_handle_vq,
 	.fill_info	= hvv_blk_fill_info,
 };

@@ -132,10 +132,10 @@ void hvv_device_broken(struct hvv_device *dev, const char *why)
 }
 
 /*
- * Stop all processing: no worker runs, no request is in flight, the rings
- * are unmapped.  Process context.
+ * Stop all processing: no worker runs, no request is in flight.  The
+ * queues keep their rings and indices.  Process context.
  */
-static void device_quiesce(struct hvv_device *dev)
+static void device_pause(struct hvv_device *dev)
 {
 	unsigned int i;
 	bool started;
@@ -149,8 +149,6 @@ static void device_quiesce(struct hvv_device *dev)
 		kthread_flush_worker(dev->worker);
 	if (started)
 		dev->ops->stop(dev);
-	for (i = 0; i < dev->nr_vqs; i++)
-		hvv_vq_stop(&dev->vqs[i]);
 	/*
 	 * Completions of the last requests may have queued work again; the
 	 * worker flushes it before it ends.  The next DRIVER_OK makes a new
@@ -160,6 +158,18 @@ static void device_quiesce(struct hvv_device *dev)
 		kthread_destroy_worker(dev->worker);
 		dev->worker = NULL;
 	}
+	for (i = 0; i < dev->nr_vqs; i++)
+		hvv_vq_init_work(&dev->vqs[i]);
+}
+
+/* As device_pause(), and the rings are unmapped. */
+static void device_quiesce(struct hvv_device *dev)
+{
+	unsigned int i;
+
+	device_pause(dev);
+	for (i = 0; i < dev->nr_vqs; i++)
+		hvv_vq_stop(&dev->vqs[i]);
 }
 
 /**
@@ -181,19 +191,29 @@ struct kthread_worker *hvv_device_worker_create(struct hvv_device *dev,
 				     n);
 }
 
-/* Answer the parked requests, one at a time, in process context. */
+/*
+ * Answer the parked requests, one at a time, in process context.  Only
+ * those parked now: a replayed access may start another reset or queue
+ * change, which parks the accesses after it again and queues the state
+ * work that replays them when that is done.
+ */
 static void replay_parked(struct hvv_device *dev, bool removed)
 {
 	struct hvv_device_req req;
+	unsigned long todo;
 	unsigned int cpu;
 
-	for (;;) {
+	spin_lock_irq(&dev->lock);
+	todo = dev->parked_mask;
+	spin_unlock_irq(&dev->lock);
+
+	for_each_set_bit(cpu, &todo, HVV_BRIDGE_MAX_CPUS) {
 		spin_lock_irq(&dev->lock);
-		if (!dev->parked_mask) {
+		/* One blocking request per CPU: still the one we saw. */
+		if (!(dev->parked_mask & BIT(cpu))) {
 			spin_unlock_irq(&dev->lock);
-			return;
+			continue;
 		}
-		cpu = __ffs(dev->parked_mask);
 		dev->parked_mask &= ~BIT(cpu);
 		req = dev->parked[cpu];
 		spin_unlock_irq(&dev->lock);
@@ -205,9 +225,12 @@ static void replay_parked(struct hvv_device *dev, bool removed)
 static void device_reset(struct hvv_device *dev)
 {
 	device_quiesce(dev);
+	if (dev->ops->reset)
+		dev->ops->reset(dev);
 	spin_lock_irq(&dev->lock);
 	hvv_mmio_reset(dev);
 	dev->resetting = false;
+	dev->requeue = false;	/* the reset undid every queue change */
 	spin_unlock_irq(&dev->lock);
 	replay_parked(dev, false);
 }
@@ -239,8 +262,12 @@ static void device_start(struct hvv_device *dev)
 		spin_lock_irq(&dev->lock);
 		ready = dev->vqs[i].ready;
 		spin_unlock_irq(&dev->lock);
-		if (!ready)
-			continue;	/* a queue the driver does not use */
+		/*
+		 * Not a queue the driver uses, or one that kept running
+		 * across a queue reset (device_requeue()).
+		 */
+		if (!ready || dev->vqs[i].started)
+			continue;
 		ret = hvv_vq_start(&dev->vqs[i]);
 		if (ret) {
 			hvv_device_broken(dev, "queue setup refused");
@@ -267,18 +294,53 @@ fail:
 	dev->worker = NULL;
 }
 
+/*
+ * Queues were reset or enabled again while the device runs: stop the
+ * device, carry out the queue resets, and start it again with the queues
+ * now ready.  The other queues pause meanwhile (their requests in flight
+ * complete first) and go on where they were, indices and all; the
+ * driver's settings stay (no ops->reset).  The zone's
+ * accesses to the device are parked until this is done: the driver's next
+ * read of QueueReset gives 0, the reset complete.
+ */
+static void device_requeue(struct hvv_device *dev)
+{
+	unsigned int i;
+
+	device_pause(dev);
+	for (i = 0; i < dev->nr_vqs; i++)
+		if (dev->vqs[i].reset_pending)
+			hvv_vq_stop(&dev->vqs[i]);
+	spin_lock_irq(&dev->lock);
+	for (i = 0; i < dev->nr_vqs; i++) {
+		struct hvv_vq *vq = &dev->vqs[i];
+
+		if (vq->reset_pending) {
+			hvv_vq_reset(vq);
+			vq->reset = true;
+		}
+	}
+	dev->requeue = false;
+	spin_unlock_irq(&dev->lock);
+	device_start(dev);
+	replay_parked(dev, false);
+}
+
 static void device_state_work(struct work_struct *work)
 {
 	struct hvv_device *dev = container_of(work, struct hvv_device,
 					      state_work);
-	bool resetting;
+	bool resetting, requeue;
 
 	spin_lock_irq(&dev->lock);
 	resetting = dev->resetting;
+	requeue = dev->requeue;
 	spin_unlock_irq(&dev->lock);
 
 	if (resetting)
 		device_reset(dev);
+	else if (requeue)
+		device_requeue(dev);
 	else
 		device_start(dev);
 }
@@ -457,7 +519,7 @@ static void device_wait_ack(struct hvv_device *dev)
 		spin_unlock_irq(&dev->lock);
 		if (!isr || time_after(jiffies, deadline))
 			return;
-		msleep(1);
+		usleep_range(1000, 2000);
 	}
 }
 

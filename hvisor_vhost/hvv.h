@@ -111,7 +111,10 @@ struct hvv_dev_stats {
  *	offset and length already bounds-checked against dev->config_len
  * @start: process context, after DRIVER_OK with the queues mapped
  * @stop: process context; when it returns no chain is in flight and no
- *	completion will touch the rings any more
+ *	completion will touch the rings any more.  A queue reset stops and
+ *	starts the device: state the driver set (config, filters) stays
+ * @reset: optional; process context, the device stopped: the driver reset
+ *	the device, return what it may have changed to the values at @create
  * @handle_vq: worker thread context; process the available chains of @vq
  * @fill_info: fill the type-specific part of a DEV_NEXT answer
  * @attach: optional; process context, hvv_lock held: replace the backend
@@ -129,6 +132,7 @@ struct hvv_dev_ops {
 			     const void *buf, unsigned int len);
 	int (*start)(struct hvv_device *dev);
 	void (*stop)(struct hvv_device *dev);
+	void (*reset)(struct hvv_device *dev);
 	void (*handle_vq)(struct hvv_vq *vq);
 	void (*fill_info)(struct hvv_device *dev, struct hvisor_vhost_dev *info);
 	int (*attach)(struct hvv_device *dev,
@@ -161,6 +165,9 @@ struct hvv_dev_ops {
  * @config_generation: ConfigGeneration
  * @resetting: a reset is being carried out in process context; blocking
  *	accesses wait in @parked until it is done
+ * @requeue: queues were reset or enabled again after DRIVER_OK
+ *	(VIRTIO_F_RING_RESET): the device is being stopped and started in
+ *	process context; accesses wait in @parked as for @resetting
  * @started: queues mapped and the device type started
  * @removing: the device is being removed: DRIVER_OK and reset are ignored
  * @parked: blocking requests that arrived during a reset, one per CPU
@@ -196,6 +203,7 @@ struct hvv_device {
 	bool irq_pushed;
 	u32 config_generation;
 	bool resetting;
+	bool requeue;
 	bool started;
 	bool removing;
 	struct hvv_device_req parked[HVV_BRIDGE_MAX_CPUS];

@@ -27,11 +27,14 @@
 #define HVV_MMIO_VERSION	2
 #define HVV_MMIO_VENDOR		0x68767668	/* "hvvh" */
 #define HVV_MMIO_CONFIG		0x100
+/* virtio 1.2 4.2.2; newer than some kernels' uapi header. */
+#define HVV_MMIO_QUEUE_RESET	0x0c0
 
 /* Ring features the transport implements for every device type. */
 #define HVV_TRANSPORT_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) |		\
 				 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |	\
-				 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC))
+				 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |	\
+				 BIT_ULL(VIRTIO_F_RING_RESET))
 
 static u64 offered_features(struct hvv_device *dev)
 {
@@ -87,6 +90,9 @@ static u32 read_reg(struct hvv_device *dev, unsigned int off)
 		return vq ? dev->ops->queue_max : 0;
 	case VIRTIO_MMIO_QUEUE_READY:
 		return vq ? vq->ready : 0;
+	case HVV_MMIO_QUEUE_RESET:
+		/* 1 while in progress; accesses park until then anyway. */
+		return vq ? vq->reset_pending : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		return dev->isr;
 	case VIRTIO_MMIO_STATUS:
@@ -179,22 +185,63 @@ static void write_queue_num(struct hvv_device *dev, u32 val)
 	vq->num = val;
 }
 
+static bool ring_reset_negotiated(struct hvv_device *dev)
+{
+	return dev->features & BIT_ULL(VIRTIO_F_RING_RESET);
+}
+
+/* Have the state work stop and start the device for a queue change. */
+static void start_requeue(struct hvv_device *dev)
+{
+	if (dev->removing)
+		return;
+	dev->requeue = true;
+	queue_work(system_unbound_wq, &dev->state_work);
+}
+
 static void write_queue_ready(struct hvv_device *dev, u32 val)
 {
 	struct hvv_vq *vq = selected_vq(dev);
 
 	if (!vq)
 		return;
-	/*
-	 * Queues are enabled before DRIVER_OK; changing one afterwards needs
-	 * VIRTIO_F_RING_RESET, which is not offered.
-	 */
-	if (dev->status & VIRTIO_CONFIG_S_DRIVER_OK) {
-		pr_warn_ratelimited("dev %u: QueueReady written after DRIVER_OK\n",
-				    dev->id);
+	if (!(dev->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		vq->ready = !!val;
 		return;
 	}
-	vq->ready = !!val;
+	/*
+	 * Once the device runs, the only change is enabling a queue that was
+	 * reset on its own (VIRTIO_F_RING_RESET); disabling one takes
+	 * QueueReset.
+	 */
+	if (!val || !vq->reset || vq->ready) {
+		pr_warn_ratelimited("dev %u: QueueReady %u written after DRIVER_OK\n",
+				    dev->id, val);
+		return;
+	}
+	vq->ready = true;
+	vq->reset = false;
+	start_requeue(dev);
+}
+
+/*
+ * QueueReset: 1 resets the selected queue alone.  Before DRIVER_OK the
+ * queue cannot be running: clear it here.  Afterwards the state work
+ * carries it out (device_requeue()).
+ */
+static void write_queue_reset(struct hvv_device *dev, u32 val)
+{
+	struct hvv_vq *vq = selected_vq(dev);
+
+	if (!vq || val != 1 || !ring_reset_negotiated(dev))
+		return;
+	if (!(dev->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		hvv_vq_reset(vq);
+		vq->reset = true;
+		return;
+	}
+	vq->reset_pending = true;
+	start_requeue(dev);
 }
 
 static void write_notify(struct hvv_device *dev, u32 val)
@@ -245,6 +292,9 @@ static void write_reg(struct hvv_device *dev, unsigned int off, u32 val)
 	case VIRTIO_MMIO_QUEUE_READY:
 		write_queue_ready(dev, val);
 		break;
+	case HVV_MMIO_QUEUE_RESET:
+		write_queue_reset(dev, val);
+		break;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		write_notify(dev, val);
 		break;
@@ -277,7 +327,7 @@ static void write_reg(struct hvv_device *dev, unsigned int off, u32 val)
 			set_high(&vq->used_gpa, val);
 		break;
 	default:
-		/* Read-only, reserved, unknown: ignored (SHMSel, QueueReset). */
+		/* Read-only, reserved, unknown: ignored (SHMSel). */
 		break;
 	}
 }
@@ -312,7 +362,8 @@ static bool config_access_ok(struct hvv_device *dev, u64 off, unsigned int size)
  * Accesses the spec forbids (wrong size, misaligned, past the config space)
  * read as 0 and are otherwise ignored.
  *
- * Return: HVV_MMIO_ANSWER, or HVV_MMIO_PARK while a reset is in progress.
+ * Return: HVV_MMIO_ANSWER, or HVV_MMIO_PARK while a reset or a queue
+ * change is being carried out.
  */
 enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,
 				     unsigned int size, bool is_write,
@@ -321,7 +372,7 @@ enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,
 	u64 in = *value;
 
 	*value = 0;
-	if (dev->resetting)
+	if (dev->resetting || dev->requeue)
 		return HVV_MMIO_PARK;
 
 	if (off >= HVV_MMIO_CONFIG) {

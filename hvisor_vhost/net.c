@@ -901,8 +901,13 @@ static int net_rx_frame(struct hvv_net_pair *p, struct hvv_vq *vq,
 	while (have < need) {
 		struct hvv_net_rxbuf *b;
 
-		/* The frame cannot fit in what the driver may give us. */
-		if (ngood == max_good || nbufs == HVV_NET_RX_MAX_BUFS)
+		/*
+		 * The frame cannot fit in what the driver may give us: we
+		 * hold every entry of the ring (a driver may shrink it below
+		 * what a GSO frame needs), or as many as we take.
+		 */
+		if (ngood == max_good || nbufs == HVV_NET_RX_MAX_BUFS ||
+		    (vq->started && nbufs == vq->size))
 			goto too_big;
 		ret = hvv_vq_pop(vq, c);
 		if (ret < 0)
@@ -1567,8 +1572,6 @@ static int hvv_net_start(struct hvv_device *dev)
 	ret = net_start_workers(net);
 	if (ret)
 		return ret;
-	net->active_pairs = 1;
-	net_reset_filter(net);
 
 	/*
 	 * Which queue is what depends on MQ.  Before any kick: the core
@@ -1641,10 +1644,26 @@ static void hvv_net_stop(struct hvv_device *dev)
 	if (net->ctrl)
 		kthread_flush_work(&net->ctrl->work);
 	net_stop_workers(net);
+}
+
+/**
+ * hvv_net_reset() - the driver reset the device
+ * @dev: the device, quiesced
+ *
+ * The MAC, the receive filter and the number of queue pairs in use return
+ * to what they were when the device was created.  (A queue reset stops
+ * and starts the device without this: the driver's settings stay.)
+ *
+ * Context: process context.
+ */
+static void hvv_net_reset(struct hvv_device *dev)
+{
+	struct hvv_net *net = dev->priv;
 
 	spin_lock_irq(&dev->lock);
 	ether_addr_copy(net->config.mac, net->mac);
 	spin_unlock_irq(&dev->lock);
+	net->active_pairs = 1;
 	net_reset_filter(net);
 }
 
@@ -1728,6 +1747,7 @@ const struct hvv_dev_ops hvv_net_ops = {
 	.features	= hvv_net_features,
 	.start		= hvv_net_start,
 	.stop		= hvv_net_stop,
+	.reset		= hvv_net_reset,
 	.handle_vq	= hvv_net_handle_vq,
 	.fill_info	= hvv_net_fill_info,
 	.attach		= hvv_net_attach,

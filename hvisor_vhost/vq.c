@@ -108,6 +108,18 @@ void hvv_vq_init(struct hvv_vq *vq, struct hvv_device *dev,
 	vq->dev = dev;
 	vq->index = index;
 	spin_lock_init(&vq->used_lock);
+	hvv_vq_init_work(vq);
+}
+
+/**
+ * hvv_vq_init_work() - make the queue's work item new
+ * @vq: the queue, its work neither queued nor running
+ *
+ * A work item stays tied to the worker it last ran on; the core calls this
+ * once that worker has ended, so that the next one may run it.
+ */
+void hvv_vq_init_work(struct hvv_vq *vq)
+{
 	kthread_init_work(&vq->work, hvv_vq_work);
 }
 
@@ -147,6 +159,8 @@ void hvv_vq_reset(struct hvv_vq *vq)
 	vq->desc_gpa = 0;
 	vq->avail_gpa = 0;
 	vq->used_gpa = 0;
+	vq->reset = false;
+	vq->reset_pending = false;
 
 	spin_lock_irqsave(&vq->used_lock, flags);
 	vq_clear_rings(vq);
@@ -226,11 +240,6 @@ int hvv_vq_start(struct hvv_vq *vq)
 	if (!desc || !avail || !used)
 		return vq_bad_config(vq, "ring outside zone RAM");
 
-	/*
-	 * A work item stays tied to the worker it last ran on, and that one
-	 * ended when the device was last quiesced: start afresh.
-	 */
-	kthread_init_work(&vq->work, hvv_vq_work);
 	spin_lock_irqsave(&vq->used_lock, flags);
 	vq_clear_rings(vq);
 	vq->size = num;

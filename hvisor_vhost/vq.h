@@ -61,6 +61,10 @@ struct hvv_chain {
  * @desc_gpa: (register) QueueDesc
  * @avail_gpa: (register) QueueDriver
  * @used_gpa: (register) QueueDevice
+ * @reset: the queue was reset on its own (VIRTIO_F_RING_RESET) and not
+ *	enabled again yet: QueueReady may be set after DRIVER_OK
+ * @reset_pending: (register) QueueReset: a queue reset the driver asked
+ *	for is still being carried out
  * @started: the rings below are mapped; set and cleared in process context
  *	by hvv_vq_start()/hvv_vq_stop() while no worker runs this queue
  * @size: ring size fixed at start (copy of @num)
@@ -92,6 +96,8 @@ struct hvv_vq {
 	u64 desc_gpa;
 	u64 avail_gpa;
 	u64 used_gpa;
+	bool reset;
+	bool reset_pending;
 
 	bool started;
 	u16 size;
@@ -118,6 +124,7 @@ struct hvv_vq {
 void hvv_vq_init(struct hvv_vq *vq, struct hvv_device *dev,
 		 unsigned int index);
 void hvv_vq_reset(struct hvv_vq *vq);
+void hvv_vq_init_work(struct hvv_vq *vq);
 int hvv_vq_start(struct hvv_vq *vq);
 void hvv_vq_stop(struct hvv_vq *vq);
 int hvv_vq_pop(struct hvv_vq *vq, struct hvv_chain *chain);

@@ -21,6 +21,10 @@
  *	no ethtool); prints the offloads afterwards.
  *   net_helper offload IFNAME
  *	print the offloads: "tx on sg on tso on gso on".
+ *   net_helper ring IFNAME [RX TX]
+ *	resize the interface's rings, as ethtool -G does (virtio_net resets
+ *	each queue on its own for that: VIRTIO_F_RING_RESET); prints the
+ *	sizes afterwards: "rx 256 tx 256 max 256 256".
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -316,6 +320,47 @@ static int offload(int argc, char **argv)
 	return 0;
 }
 
+static int ring(int argc, char **argv)
+{
+	struct ethtool_ringparam rp = { .cmd = ETHTOOL_GRINGPARAM };
+	struct ifreq ifr;
+	int fd;
+
+	if ((argc != 3 && argc != 5) || strlen(argv[2]) >= IFNAMSIZ)
+		return 2;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		perror("net_helper: socket");
+		return 1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, argv[2], IFNAMSIZ - 1);
+	ifr.ifr_data = (void *)&rp;
+	if (argc == 5) {
+		if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+			fprintf(stderr, "net_helper: %s: %s\n", argv[2],
+				strerror(errno));
+			return 1;
+		}
+		rp.cmd = ETHTOOL_SRINGPARAM;
+		rp.rx_pending = strtoul(argv[3], NULL, 0);
+		rp.tx_pending = strtoul(argv[4], NULL, 0);
+		if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+			fprintf(stderr, "net_helper: %s: rings %s/%s: %s\n",
+				argv[2], argv[3], argv[4], strerror(errno));
+			return 1;
+		}
+		rp.cmd = ETHTOOL_GRINGPARAM;
+	}
+	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+		fprintf(stderr, "net_helper: %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
+	printf("rx %u tx %u max %u %u\n", rp.rx_pending, rp.tx_pending,
+	       rp.rx_max_pending, rp.tx_max_pending);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int ret = 2;
@@ -328,11 +373,14 @@ int main(int argc, char **argv)
 		ret = tcp_send(argc, argv);
 	else if (argc >= 2 && !strcmp(argv[1], "offload"))
 		ret = offload(argc, argv);
+	else if (argc >= 2 && !strcmp(argv[1], "ring"))
+		ret = ring(argc, argv);
 	if (ret == 2)
 		fprintf(stderr,
 			"usage: net_helper udp-recv PORT COUNT SIZE IDLE_MS\n"
 			"       net_helper udp-send ADDR PORT COUNT SIZE BURST GAP_US\n"
 			"       net_helper tcp-send ADDR PORT FILE\n"
-			"       net_helper offload IFNAME [tx|sg|tso|gso on|off]\n");
+			"       net_helper offload IFNAME [tx|sg|tso|gso on|off]\n"
+			"       net_helper ring IFNAME [RX TX]\n");
 	return ret;
 }

@@ -30,6 +30,10 @@
 
 /* Alignment between the parts of a legacy-layout vring, as virtio-mmio. */
 #define LB_VRING_ALIGN		PAGE_SIZE
+/* virtio 1.2 4.2.2; not in every kernel's uapi header. */
+#define LB_MMIO_QUEUE_RESET	0x0c0
+/* How long a queue reset may take, in 1 ms polls. */
+#define LB_QUEUE_RESET_POLLS	5000
 
 /* Serialises probe and remove; outside lb_dev_lock. */
 DEFINE_MUTEX(lb_mutex);
@@ -257,8 +261,15 @@ static u64 lb_get_features(struct virtio_device *vdev)
 static int lb_finalize_features(struct virtio_device *vdev)
 {
 	struct lb_dev *ldev = to_lb_dev(vdev);
+	u64 offered = lb_get_features(vdev);
 
 	vring_transport_features(vdev);
+	/*
+	 * The ring code does not know RING_RESET; the queue reset is the
+	 * transport's (lb_disable_vq_and_reset()), so keep it when offered.
+	 */
+	if (offered & BIT_ULL(VIRTIO_F_RING_RESET))
+		__virtio_set_bit(vdev, VIRTIO_F_RING_RESET);
 
 	/*
 	 * The rings must carry physical addresses, not DMA addresses of
@@ -299,12 +310,29 @@ static bool lb_notify(struct virtqueue *vq)
 			    4, vq->index);
 }
 
+/* Give the selected queue its ring and enable it. */
+static void lb_activate_vq(struct lb_dev *ldev, struct virtqueue *vq)
+{
+	u64 addr;
+
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_NUM, virtqueue_get_vring_size(vq));
+	addr = virtqueue_get_desc_addr(vq);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_DESC_LOW, (u32)addr);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_DESC_HIGH, addr >> 32);
+	addr = virtqueue_get_avail_addr(vq);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (u32)addr);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, addr >> 32);
+	addr = virtqueue_get_used_addr(vq);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_USED_LOW, (u32)addr);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_USED_HIGH, addr >> 32);
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_READY, 1);
+}
+
 static struct virtqueue *lb_setup_vq(struct lb_dev *ldev, unsigned int index,
 				     vq_callback_t *callback, const char *name,
 				     bool ctx)
 {
 	struct virtqueue *vq;
-	u64 addr;
 	u64 val;
 	u32 num;
 
@@ -326,18 +354,7 @@ static struct virtqueue *lb_setup_vq(struct lb_dev *ldev, unsigned int index,
 		return ERR_PTR(-ENOMEM);
 	vq->num_max = num;
 
-	lb_writel(ldev, VIRTIO_MMIO_QUEUE_NUM, virtqueue_get_vring_size(vq));
-	addr = virtqueue_get_desc_addr(vq);
-	lb_writel(ldev, VIRTIO_MMIO_QUEUE_DESC_LOW, (u32)addr);
-	lb_writel(ldev, VIRTIO_MMIO_QUEUE_DESC_HIGH, addr >> 32);
-	addr = virtqueue_get_avail_addr(vq);
-	lb_writel(ldev, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (u32)addr);
-	lb_writel(ldev, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, addr >> 32);
-	addr = virtqueue_get_used_addr(vq);
-	lb_writel(ldev, VIRTIO_MMIO_QUEUE_USED_LOW, (u32)addr);
-	lb_writel(ldev, VIRTIO_MMIO_QUEUE_USED_HIGH, addr >> 32);
-	lb_writel(ldev, VIRTIO_MMIO_QUEUE_READY, 1);
-
+	lb_activate_vq(ldev, vq);
 	if (lb_zone_dead(ldev->zone)) {
 		vring_del_virtqueue(vq);
 		return ERR_PTR(-EIO);
@@ -427,6 +444,65 @@ static int lb_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 }
 #endif
 
+/*
+ * Resetting one queue (VIRTIO_F_RING_RESET), for virtqueue_resize(): its
+ * callback stops first (lb_irq_work() skips reset queues), then the device
+ * is asked to reset it and polled until QueueReset and QueueReady read 0,
+ * as the spec has the driver do.
+ */
+static int lb_disable_vq_and_reset(struct virtqueue *vq)
+{
+	struct lb_dev *ldev = to_lb_dev(vq->vdev);
+	u64 busy, ready;
+	int i;
+
+	if (!virtio_has_feature(vq->vdev, VIRTIO_F_RING_RESET))
+		return -ENOENT;
+	mutex_lock(&ldev->cb_lock);
+	vq->reset = true;
+	mutex_unlock(&ldev->cb_lock);
+
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_SEL, vq->index);
+	lb_writel(ldev, LB_MMIO_QUEUE_RESET, 1);
+	for (i = 0; i < LB_QUEUE_RESET_POLLS; i++) {
+		if (lb_read(ldev, LB_MMIO_QUEUE_RESET, 4, &busy) ||
+		    lb_read(ldev, VIRTIO_MMIO_QUEUE_READY, 4, &ready))
+			break;
+		if (!busy && !ready)
+			return 0;
+		usleep_range(1000, 2000);
+	}
+	dev_err(&ldev->vdev.dev, "queue %u: reset did not complete\n",
+		vq->index);
+	mutex_lock(&ldev->cb_lock);
+	vq->reset = false;
+	mutex_unlock(&ldev->cb_lock);
+	return -EIO;
+}
+
+/* The queue after its reset, maybe with a new ring: enable it again. */
+static int lb_enable_vq_after_reset(struct virtqueue *vq)
+{
+	struct lb_dev *ldev = to_lb_dev(vq->vdev);
+	u64 ready;
+
+	if (!vq->reset)
+		return -EBUSY;
+	lb_writel(ldev, VIRTIO_MMIO_QUEUE_SEL, vq->index);
+	if (lb_read(ldev, VIRTIO_MMIO_QUEUE_READY, 4, &ready) || ready)
+		return -EBUSY;
+	lb_activate_vq(ldev, vq);
+	if (lb_read(ldev, VIRTIO_MMIO_QUEUE_READY, 4, &ready) || !ready) {
+		dev_err(&ldev->vdev.dev, "queue %u: not ready after enabling it again\n",
+			vq->index);
+		return -EIO;
+	}
+	mutex_lock(&ldev->cb_lock);
+	vq->reset = false;
+	mutex_unlock(&ldev->cb_lock);
+	return 0;
+}
+
 /* Callbacks run under cb_lock: taking it waits for a running one. */
 static void lb_synchronize_cbs(struct virtio_device *vdev)
 {
@@ -471,6 +547,8 @@ static const struct virtio_config_ops lb_config_ops = {
 	.find_vqs		= lb_find_vqs,
 	.del_vqs		= lb_del_vqs,
 	.synchronize_cbs	= lb_synchronize_cbs,
+	.disable_vq_and_reset	= lb_disable_vq_and_reset,
+	.enable_vq_after_reset	= lb_enable_vq_after_reset,
 	.get_features		= lb_get_features,
 	.finalize_features	= lb_finalize_features,
 	.bus_name		= lb_bus_name,
@@ -503,7 +581,8 @@ static void lb_irq_work(struct work_struct *work)
 	local_bh_disable();
 	if ((isr & VIRTIO_MMIO_INT_VRING) && ldev->vqs_ready)
 		virtio_device_for_each_vq(&ldev->vdev, vq)
-			vring_interrupt(0, vq);
+			if (!vq->reset)
+				vring_interrupt(0, vq);
 	/* Pairs with the release in lb_reset(). */
 	if ((isr & VIRTIO_MMIO_INT_CONFIG) && smp_load_acquire(&ldev->core_ready))
 		virtio_config_changed(&ldev->vdev);
