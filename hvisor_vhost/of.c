@@ -115,8 +115,12 @@ static int of_blk_try(struct hvv_of_dev *od)
 	int ret;
 
 	ret = of_lookup_bdev(od->path, &devt);
-	if (!ret)
-		ret = hvv_device_add_bdev(&args, devt);
+	if (ret)
+		return ret;
+	ret = hvv_device_add_bdev(&args, devt);
+	/* The zone was deleted meanwhile: no use waiting for the disk. */
+	if (ret == -ENOENT)
+		ret = -ESRCH;
 	if (ret)
 		return ret;
 	od->args.dev_id = args.dev_id;
@@ -310,7 +314,7 @@ static void of_blk_create(struct hvv_of_dev *od)
 	pr_info("%s: waiting up to %u s for %s\n", od->name, dt_blk_wait,
 		od->path);
 	od->waiting = true;
-	od->deadline = jiffies + dt_blk_wait * HZ;
+	od->deadline = jiffies + (unsigned long)dt_blk_wait * HZ;
 	schedule_delayed_work(&od->work, HVV_OF_BLK_RETRY);
 }
 
