@@ -97,7 +97,8 @@ dmesg_has "zone@9/virtio-blk@2000000000: waiting up to 60 s for /dev/ram0" &&
 	nok "the log says the disk is waited for"
 for m in "zone@9/virtio-blk-noreg: no reg" \
 	"zone@9/virtio-net@2000000800: local-mac-address is not a unicast MAC" \
-	"zone@b: hvisor,ram-regions is not"; do
+	"zone@b: hvisor,ram-regions is not" \
+	"/hvisor-vhost/virtio-blk-nozone: not a zone node"; do
 	dmesg_has "$m" && ok "malformed node named and skipped: $m" ||
 		nok "malformed node named and skipped: $m"
 done
