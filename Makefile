@@ -40,7 +40,7 @@ selftests_of = $(patsubst selftests/%.c,build/$(1)/selftests/%,$(SELFTEST_C)) \
 	$(patsubst selftests/%,build/$(1)/selftests/%,$(SELFTEST_SH))
 
 .PHONY: all help deps modules tools selftests check demo clean checkpatch \
-	hypcall-check \
+	hypcall-check dtbs-check \
 	$(ALL_TARGETS) $(addprefix modules-,$(ALL_TARGETS)) \
 	$(addprefix deps-,$(ALL_TARGETS))
 
@@ -56,6 +56,19 @@ hypcall-check: tools/rig/hypcall-check.c hvisor_vhost/hyp_hvisor_call.h
 		$$cc -O2 -Wall -Wextra -Werror -c -o /dev/null $< || exit 1; \
 	done
 
+# Every example tree in dts/ compiles with dtc without a warning (dtc has
+# no flag that turns warnings into errors: any output fails).
+DTS_FILES := $(sort $(wildcard dts/*.dts))
+dtbs-check: $(DTS_FILES) $(wildcard dts/*.dtsi)
+	@for f in $(DTS_FILES); do \
+		echo "  DTC     $$f"; \
+		out=$$(dtc -I dts -O dtb -o /dev/null $$f 2>&1); rc=$$?; \
+		if [ $$rc -ne 0 ] || [ -n "$$out" ]; then \
+			echo "$$out"; echo "dtbs-check: $$f: dtc failed or warned"; \
+			exit 1; \
+		fi; \
+	done
+
 help:
 	@echo 'Targets (TARGETS="$(TARGETS)"; set TARGETS=arm64-6.1 to narrow):'
 	@echo '  all          modules, hvctl and selftests for every target (default)'
@@ -67,6 +80,7 @@ help:
 	@echo '  tools        hvctl (static)       -> build/<arch>/bin/hvctl'
 	@echo '  selftests    tests (static)       -> build/<arch>/selftests/'
 	@echo '  arm64-6.1 x86_64-6.1 arm64-6.12   everything for one target'
+	@echo '  dtbs-check   compile every dts/*.dts with dtc; fails on any warning'
 	@echo '  checkpatch   checkpatch.pl --strict on our sources (informational)'
 	@echo '  clean        remove build/'
 	@echo 'Run anything in a guest: tools/vm-run --help'
@@ -137,6 +151,7 @@ $(foreach t,$(ALL_TARGETS),$(eval $(call target_rule,$(t))))
 check:
 	tools/deps $(TARGETS)
 	@$(MAKE) --no-print-directory hypcall-check
+	@$(MAKE) --no-print-directory dtbs-check
 	+tools/rig/check $(TARGETS)
 
 demo: arm64-6.1

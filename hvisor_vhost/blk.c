@@ -1223,31 +1223,32 @@ static u32 hvv_blk_limit(unsigned int sectors, unsigned int lbs)
 }
 
 /*
- * Open the block device behind @fd, exclusively.  Read-only when asked,
- * when the caller's file was not open for writing, or when the device
- * refuses writes.
+ * Open the block device @devt, or else the one behind @fd, exclusively.
+ * Read-only when asked, when the caller's file was not open for writing,
+ * or when the device refuses writes.
  */
-static int hvv_blk_open(struct hvv_blk *blk, int fd)
+static int hvv_blk_open(struct hvv_blk *blk, int fd, dev_t devt)
 {
 	struct file *f;
-	dev_t devt;
 	bool ro = blk->flags & HVISOR_VHOST_BLK_F_RO;
 	int ret;
 
-	if (fd < 0)
-		return -EBADF;
-	f = fget(fd);
-	if (!f)
-		return -EBADF;
-	if (!S_ISBLK(file_inode(f)->i_mode)) {
+	if (!devt) {
+		if (fd < 0)
+			return -EBADF;
+		f = fget(fd);
+		if (!f)
+			return -EBADF;
+		if (!S_ISBLK(file_inode(f)->i_mode)) {
+			fput(f);
+			return -ENOTBLK;
+		}
+		devt = file_inode(f)->i_rdev;
+		/* No more access than the caller had. */
+		if (!(f->f_mode & FMODE_WRITE))
+			ro = true;
 		fput(f);
-		return -ENOTBLK;
 	}
-	devt = file_inode(f)->i_rdev;
-	/* No more access than the caller had. */
-	if (!(f->f_mode & FMODE_WRITE))
-		ro = true;
-	fput(f);
 
 	ret = hvv_bdev_open(&blk->bdev, devt, !ro, blk);
 	if (!ro && (ret == -EACCES || ret == -EROFS)) {
@@ -1265,13 +1266,15 @@ static int hvv_blk_open(struct hvv_blk *blk, int fd)
  * @dev: the core's device
  * @args: DEV_ADD arguments; args->blk.capacity and backing_* are filled
  *	in
+ * @devt: the block device, or 0 for the one behind args->backend_fd
  *
  * Context: process context, hvv_lock held.
  * Return: 0, -EBADF (bad fd), -ENOTBLK (not a block device), -EBUSY
  * (claimed by someone else), -EINVAL (bad parameters or unusable device),
  * -ENOMEM.
  */
-static int hvv_blk_create(struct hvv_device *dev, struct hvisor_vhost_dev *args)
+static int hvv_blk_create(struct hvv_device *dev, struct hvisor_vhost_dev *args,
+			  dev_t devt)
 {
 	const struct hvisor_vhost_blk_params *p = &args->blk;
 	unsigned int nr = args->num_queues ?: 1;
@@ -1296,7 +1299,7 @@ static int hvv_blk_create(struct hvv_device *dev, struct hvisor_vhost_dev *args)
 	spin_lock_init(&blk->lock);
 	init_waitqueue_head(&blk->idle);
 
-	ret = hvv_blk_open(blk, args->backend_fd);
+	ret = hvv_blk_open(blk, args->backend_fd, devt);
 	if (ret)
 		goto err_free;
 	bdev = hvv_blk_bdev(blk);

@@ -439,14 +439,7 @@ static int device_init_vqs(struct hvv_device *dev)
 	return 0;
 }
 
-/**
- * hvv_device_add() - create a device (DEV_ADD)
- * @args: the request; dev_id and the type's out fields are filled in
- *
- * Return: 0 or a negative errno (see the uapi header); nothing is left
- * behind on failure.
- */
-int hvv_device_add(struct hvisor_vhost_dev *args)
+static int device_create(struct hvisor_vhost_dev *args, dev_t devt)
 {
 	const struct hvv_dev_ops *ops = dev_type(args->type);
 	struct hvv_device *dev;
@@ -477,7 +470,7 @@ int hvv_device_add(struct hvisor_vhost_dev *args)
 		ret = PTR_ERR(dev);
 		goto out;
 	}
-	ret = ops->create(dev, args);
+	ret = ops->create(dev, args, devt);
 	if (ret) {
 		device_free(dev);
 		goto out;
@@ -498,6 +491,34 @@ int hvv_device_add(struct hvisor_vhost_dev *args)
 out:
 	mutex_unlock(&hvv_lock);
 	return ret;
+}
+
+/**
+ * hvv_device_add() - create a device (DEV_ADD)
+ * @args: the request; dev_id and the type's out fields are filled in
+ *
+ * Return: 0 or a negative errno (see the uapi header); nothing is left
+ * behind on failure.
+ */
+int hvv_device_add(struct hvisor_vhost_dev *args)
+{
+	return device_create(args, 0);
+}
+
+/**
+ * hvv_device_add_bdev() - create a virtio-blk device on a block device
+ * @args: as for hvv_device_add(); backend_fd is ignored
+ * @devt: the block device (the device tree names it by path)
+ *
+ * Return: as hvv_device_add(); -ENXIO (among others) while no disk has
+ * that number yet.
+ */
+int hvv_device_add_bdev(struct hvisor_vhost_dev *args, dev_t devt)
+{
+	if (!devt || args->type != HVISOR_VHOST_DEV_BLK)
+		return -EINVAL;
+	args->backend_fd = -1;
+	return device_create(args, devt);
 }
 
 /*
@@ -562,6 +583,33 @@ int hvv_device_del(u32 id)
 	mutex_lock(&hvv_lock);
 	list_for_each_entry(dev, &hvv_devices, node) {
 		if (dev->id == id) {
+			device_remove(dev);
+			ret = 0;
+			break;
+		}
+	}
+	mutex_unlock(&hvv_lock);
+	return ret;
+}
+
+/**
+ * hvv_device_del_at() - remove the device at a register window
+ * @zone_id: its zone
+ * @mmio_base: the base of its window
+ *
+ * Windows of one zone do not overlap, so this names one device whatever
+ * its id (ids are reused).
+ *
+ * Return: 0 or -ENOENT.
+ */
+int hvv_device_del_at(u32 zone_id, u64 mmio_base)
+{
+	struct hvv_device *dev;
+	int ret = -ENOENT;
+
+	mutex_lock(&hvv_lock);
+	list_for_each_entry(dev, &hvv_devices, node) {
+		if (dev->zone->id == zone_id && dev->mmio_base == mmio_base) {
 			device_remove(dev);
 			ret = 0;
 			break;

@@ -102,9 +102,11 @@ struct hvv_dev_stats {
  * @name: short name ("blk"), used for threads and messages
  * @device_id: virtio device id
  * @queue_max: QueueNumMax (a power of two)
- * @create: process context; validate @args, take the backend, set
- *	dev->priv, dev->nr_vqs, dev->config and dev->config_len; on error
- *	return a negative errno with nothing left allocated
+ * @create: process context; validate @args, take the backend (@devt when
+ *	non-zero, a block device named by the device tree; else
+ *	args->backend_fd), set dev->priv, dev->nr_vqs, dev->config and
+ *	dev->config_len; on error return a negative errno with nothing left
+ *	allocated
  * @destroy: process context; undo @create (the device is stopped)
  * @features: device features offered (atomic context)
  * @config_write: optional; a driver write to config space, under dev->lock,
@@ -125,7 +127,8 @@ struct hvv_dev_ops {
 	const char *name;
 	u32 device_id;
 	u16 queue_max;
-	int (*create)(struct hvv_device *dev, struct hvisor_vhost_dev *args);
+	int (*create)(struct hvv_device *dev, struct hvisor_vhost_dev *args,
+		      dev_t devt);
 	void (*destroy)(struct hvv_device *dev);
 	u64 (*features)(struct hvv_device *dev);
 	void (*config_write)(struct hvv_device *dev, unsigned int off,
@@ -226,6 +229,8 @@ static inline bool hvv_has_feature(const struct hvv_device *dev,
 extern struct mutex hvv_lock;
 extern struct list_head hvv_devices;
 int hvv_device_add(struct hvisor_vhost_dev *args);
+int hvv_device_add_bdev(struct hvisor_vhost_dev *args, dev_t devt);
+int hvv_device_del_at(u32 zone_id, u64 mmio_base);
 int hvv_device_del(u32 id);
 int hvv_device_next(struct hvisor_vhost_dev *info);
 int hvv_device_attach(const struct hvisor_vhost_attach *args);

@@ -3,8 +3,8 @@
  * hvisor_vhost: in-kernel virtio backend for the hvisor hypervisor.
  *
  * Loading the module registers the bridge page with the hypervisor, takes
- * the wake-up interrupt and creates /dev/hvisor_vhost, through which zones
- * and devices are configured.
+ * the wake-up interrupt, creates /dev/hvisor_vhost, through which zones
+ * and devices are configured, and creates those the device tree declares.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -63,6 +63,9 @@ static int __init hvv_init(void)
 	if (ret)
 		goto err_bridge;
 
+	/* Nothing in the tree can stop the module: errors are logged. */
+	hvv_of_populate();
+
 	if (hvv_hyp->pin_module) {
 		/* The hypervisor keeps the page for good: never unload. */
 		__module_get(THIS_MODULE);
@@ -84,10 +87,11 @@ err_of:
 static void __exit hvv_exit(void)
 {
 	hvv_chardev_exit();
+	/* The tree's disk waits stop, its devices go first. */
+	hvv_of_exit();
 	hvv_devices_destroy();
 	hvv_zones_destroy();
 	hvv_bridge_exit();
-	hvv_of_exit();
 	pr_info("unloaded\n");
 }
 

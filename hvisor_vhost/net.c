@@ -1405,12 +1405,14 @@ static int net_start_workers(struct hvv_net *net)
  * hvv_net_create() - set up a virtio-net device, with or without a tap
  * @dev: the core's device
  * @args: DEV_ADD arguments; args->net.mac and .mtu are filled in
+ * @devt: must be 0 (a tap comes as args->backend_fd or not at all)
  *
  * Context: process context, hvv_lock held.
  * Return: 0, -EINVAL (bad parameters), -EBADF, -ENOTSOCK, -ENXIO, -EBUSY
  * (see DEV_ATTACH), -ENOMEM.
  */
-static int hvv_net_create(struct hvv_device *dev, struct hvisor_vhost_dev *args)
+static int hvv_net_create(struct hvv_device *dev, struct hvisor_vhost_dev *args,
+			  dev_t devt)
 {
 	struct hvisor_vhost_net_params *np = &args->net;
 	unsigned int nr = args->num_queues ?: 1;
@@ -1421,7 +1423,7 @@ static int hvv_net_create(struct hvv_device *dev, struct hvisor_vhost_dev *args)
 	unsigned int i;
 	int ret;
 
-	if (np->flags & ~HVISOR_VHOST_NET_F_NO_OFFLOAD ||
+	if (devt || np->flags & ~HVISOR_VHOST_NET_F_NO_OFFLOAD ||
 	    memchr_inv(np->reserved, 0, sizeof(np->reserved)) ||
 	    !net_ifname_ok(np->ifname))
 		return -EINVAL;

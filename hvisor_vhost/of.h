@@ -3,6 +3,7 @@
 #define HVISOR_VHOST_OF_H
 
 int hvv_of_init(void);
+void hvv_of_populate(void);
 void hvv_of_exit(void);
 
 #endif /* HVISOR_VHOST_OF_H */
