@@ -195,6 +195,15 @@ static int zone_map(struct hvv_zone *zone, const struct hvisor_vhost_zone *uz)
 	return 0;
 }
 
+static unsigned int zone_nr_nopage(const struct hvv_zone *zone)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < zone->nr_regions; i++)
+		n += !zone->regions[i].has_pages;
+	return n;
+}
+
 static int region_cmp(const void *a, const void *b)
 {
 	const struct hvv_region *ra = a, *rb = b;
@@ -243,7 +252,8 @@ int hvv_zone_add(const struct hvisor_vhost_zone *uz)
 	     region_cmp, NULL);
 	list_add_tail(&zone->node, &hvv_zones);
 	hvv_nr_zones++;
-	pr_info("zone %u: %u RAM region(s)\n", zone->id, zone->nr_regions);
+	pr_info("zone %u: %u RAM region(s), %u without struct pages (block data bounced)\n",
+		zone->id, zone->nr_regions, zone_nr_nopage(zone));
 out:
 	mutex_unlock(&hvv_lock);
 	return ret;
