@@ -240,7 +240,7 @@ TEST_F(dev, dev_stats_errors)
 	}
 	memset(&st, 0, sizeof(st));
 	st.dev_id = 1;
-	st.reserved[7] = 1;
+	st.reserved[6] = 1;
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(self->fd, HVISOR_VHOST_IOC_DEV_STATS, &st));
 	EXPECT_EQ(EINVAL, errno);

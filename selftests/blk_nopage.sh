@@ -65,6 +65,14 @@ if check "mount $VD" mount -t ext2 "$VD" "$MNT"; then
 	MOUNTS=
 fi
 
+# stats_field FIELD: a counter of the disk's device in hvctl stats --json.
+stats_field() {
+	"$HVCTL" stats "$VD_ID" --json | tr ',' '\n' |
+		sed -n "s/^\"$1\":\([0-9]*\).*/\1/p"
+}
+note "hvctl stats: $("$HVCTL" stats "$VD_ID" --json)"
+check "the backend bounced the data of its requests (hvctl stats: bounced)" \
+	test "$(stats_field bounced)" -ge 128
 check "the loopback bounced buffers into the zone's RAM" \
 	test "$(zram bytes_to_dev)" -gt 8388608
 check "and read data back out of it" test "$(zram bytes_to_cpu)" -gt 8388608

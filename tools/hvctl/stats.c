@@ -27,6 +27,9 @@ void help_stats(FILE *out)
 		"  kicks       the zone's QueueNotify writes\n"
 		"  interrupts  interrupts injected into the zone\n"
 		"  inflight    requests taken from the rings, not yet completed\n"
+		"  bounced     blk requests whose data was copied through root's\n"
+		"              pages rather than put into bios where it lies: zone\n"
+		"              RAM without struct pages, unaligned buffers (net: 0)\n"
 		"\n"
 		"Counters start at 0 when the device is added and only grow\n"
 		"(but inflight).\n"
@@ -34,7 +37,7 @@ void help_stats(FILE *out)
 		"  --json   print one JSON object:\n"
 		"           {\"devices\": [{\"id\", \"type\", \"zone\", \"requests\",\n"
 		"             \"bytes\", \"errors\", \"kicks\", \"interrupts\",\n"
-		"             \"inflight\"}]}\n"
+		"             \"inflight\", \"bounced\"}]}\n"
 		"           with numbers as JSON integers.\n", prog);
 }
 
@@ -56,18 +59,19 @@ static void print_text(const struct hvisor_vhost_dev *d,
 		printf("no devices\n");
 		return;
 	}
-	printf("%-5s %-5s %-6s %12s %16s %8s %12s %12s %8s\n", "DEV", "TYPE",
-	       "ZONE", "REQUESTS", "BYTES", "ERRORS", "KICKS", "INTERRUPTS",
-	       "INFLIGHT");
+	printf("%-5s %-5s %-6s %12s %16s %8s %12s %12s %8s %12s\n", "DEV",
+	       "TYPE", "ZONE", "REQUESTS", "BYTES", "ERRORS", "KICKS",
+	       "INTERRUPTS", "INFLIGHT", "BOUNCED");
 	for (i = 0; i < n; i++)
-		printf("%-5u %-5s %-6u %12llu %16llu %8llu %12llu %12llu %8llu\n",
+		printf("%-5u %-5s %-6u %12llu %16llu %8llu %12llu %12llu %8llu %12llu\n",
 		       d[i].dev_id, dev_type_name(d[i].type), d[i].zone_id,
 		       (unsigned long long)st[i].requests,
 		       (unsigned long long)st[i].bytes,
 		       (unsigned long long)st[i].errors,
 		       (unsigned long long)st[i].kicks,
 		       (unsigned long long)st[i].interrupts,
-		       (unsigned long long)st[i].inflight);
+		       (unsigned long long)st[i].inflight,
+		       (unsigned long long)st[i].bounced);
 }
 
 static void print_json(const struct hvisor_vhost_dev *d,
@@ -84,10 +88,11 @@ static void print_json(const struct hvisor_vhost_dev *d,
 		       (unsigned long long)st[i].requests,
 		       (unsigned long long)st[i].bytes,
 		       (unsigned long long)st[i].errors);
-		printf("\"kicks\":%llu,\"interrupts\":%llu,\"inflight\":%llu}",
+		printf("\"kicks\":%llu,\"interrupts\":%llu,\"inflight\":%llu,",
 		       (unsigned long long)st[i].kicks,
 		       (unsigned long long)st[i].interrupts,
 		       (unsigned long long)st[i].inflight);
+		printf("\"bounced\":%llu}", (unsigned long long)st[i].bounced);
 	}
 	printf("]}\n");
 }
