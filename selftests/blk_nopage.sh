@@ -14,6 +14,7 @@
 # filled, remounted and checked; the loopback bounced both ways, refused
 # no mapping and got all of the range back. TAP output; busybox sh.
 
+# shellcheck disable=SC2034 # ZONES, MOUNTS: read by lib.sh
 . "$(dirname "$0")/lib.sh"
 
 ZONES=2

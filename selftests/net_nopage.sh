@@ -11,6 +11,7 @@
 # of small UDP datagrams each way arrives complete; the loopback bounced
 # both ways and got all of the range back. TAP output; busybox sh.
 
+# shellcheck disable=SC2034 # ZONES, MOUNTS: read by lib.sh
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 
