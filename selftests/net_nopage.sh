@@ -43,6 +43,9 @@ check "UDP, zone -> root: a burst of 2000 small datagrams arrives complete" \
 check "UDP, root -> zone: a burst of 2000 small datagrams arrives complete" \
 	udp_burst - "$Z_NS" 10.0.0.2 2000 64
 
+note "hvctl stats: $("$HVCTL" stats "$Z_ID" --json)"
+check "the backend counted no error" sh -c \
+	"'$HVCTL' stats '$Z_ID' --json | grep -q '\"errors\":0,'"
 check "the loopback bounced frames into the zone's RAM" \
 	test "$(zram bytes_to_dev)" -gt $((MB * 1048576))
 check "and received frames out of it" \
