@@ -34,6 +34,13 @@ check "a 1400-byte ping each way" \
 
 dd if=/dev/urandom of="$TMP/data" bs=1M count="$MB" 2>/dev/null ||
 	bail "no test data"
+# errors: the backend's error counter of the device. (The zone's first
+# frames can be refused: its interface comes up before tap0 does.)
+errors() {
+	"$HVCTL" stats "$Z_ID" --json | sed -n 's/.*"errors":\([0-9]*\).*/\1/p'
+}
+e0=$(errors)
+note "backend errors before the transfers: $e0"
 check "TCP, zone -> root: $MB MiB arrive intact" \
 	tcp_xfer "$Z_NS" - 10.0.0.1 "$TMP/data" && note "zone -> root: $TCP_RATE"
 check "TCP, root -> zone: $MB MiB arrive intact" \
@@ -44,8 +51,8 @@ check "UDP, root -> zone: a burst of 2000 small datagrams arrives complete" \
 	udp_burst - "$Z_NS" 10.0.0.2 2000 64
 
 note "hvctl stats: $("$HVCTL" stats "$Z_ID" --json)"
-check "the backend counted no error" sh -c \
-	"'$HVCTL' stats '$Z_ID' --json | grep -q '\"errors\":0,'"
+check "the backend counted no error during the transfers" \
+	test "$(errors)" = "$e0"
 check "the loopback bounced frames into the zone's RAM" \
 	test "$(zram bytes_to_dev)" -gt $((MB * 1048576))
 check "and received frames out of it" \
