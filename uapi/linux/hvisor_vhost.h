@@ -24,6 +24,7 @@
 #define HVISOR_VHOST_F_BLK		_BITULL(1)	/* virtio-blk devices */
 #define HVISOR_VHOST_F_NET		_BITULL(2)	/* virtio-net devices */
 #define HVISOR_VHOST_F_STATS		_BITULL(3)	/* DEV_STATS */
+#define HVISOR_VHOST_F_STATS_BOUNCED	_BITULL(4)	/* DEV_STATS fills bounced */
 
 /**
  * struct hvisor_vhost_version - answer of HVISOR_VHOST_IOC_VERSION
@@ -225,7 +226,8 @@ struct hvisor_vhost_attach {
  * @bounced: (out) virtio-blk requests whose data was copied through pages
  *	of root instead of going into bios as it lies in zone RAM (zone RAM
  *	without struct pages, buffers not aligned to the logical block, or
- *	the blk_force_bounce parameter); 0 for net, which always copies
+ *	the blk_force_bounce parameter); 0 for net, which always copies;
+ *	filled when the module reports HVISOR_VHOST_F_STATS_BOUNCED
  * @reserved: zero
  *
  * The counters start at zero when the device is created and only grow,
