@@ -58,7 +58,8 @@
  * @pool: allocator over @kva
  * @orig: per slot in use by a streaming mapping, the driver's buffer it
  *	stands for
- * @users: registered loopback devices with @dev as parent (lb_mutex)
+ * @users: registered loopback devices with @dev as parent (changed under
+ *	lb_mutex)
  * @maps: streaming mappings made
  * @map_fail: mappings refused (range full, oversized)
  * @to_dev: bytes copied into the range
@@ -83,8 +84,13 @@ struct lb_zram {
 	atomic64_t coherent;
 };
 
-/* The one zone RAM range; changed under lb_mutex. */
+/*
+ * The one zone RAM range: changed with lb_mutex and lb_zram_lock held;
+ * the zone_ram file reads it under lb_zram_lock only, so that it never
+ * waits for a probe stuck on a dead zone.
+ */
 static struct lb_zram *lb_zram;
+static DEFINE_MUTEX(lb_zram_lock);
 
 static struct lb_zram *to_zram(struct device *dev)
 {
@@ -365,7 +371,9 @@ static int zram_set(u32 zone, u64 hpa, u64 size, u64 gpa)
 	ret = device_add(&z->dev);
 	if (ret)
 		goto out_put;
+	mutex_lock(&lb_zram_lock);
 	lb_zram = z;
+	mutex_unlock(&lb_zram_lock);
 	pr_info(LB_NAME ": zone %u RAM: host 0x%llx guest 0x%llx size 0x%llx, mapped %s the linear map\n",
 		zone, hpa, gpa, size,
 		virt_addr_valid(z->kva) ? "in" : "outside");
@@ -390,7 +398,9 @@ int lb_zram_clear(void)
 		return 0;
 	if (z->users)
 		return -EBUSY;
+	mutex_lock(&lb_zram_lock);
 	lb_zram = NULL;
+	mutex_unlock(&lb_zram_lock);
 	pr_info(LB_NAME ": zone %u RAM: released\n", z->zone);
 	device_unregister(&z->dev);
 	return 0;
@@ -409,7 +419,7 @@ struct device *lb_zram_get(u32 zone)
 	lockdep_assert_held(&lb_mutex);
 	if (!lb_zram || lb_zram->zone != zone)
 		return NULL;
-	lb_zram->users++;
+	WRITE_ONCE(lb_zram->users, lb_zram->users + 1);
 	return &lb_zram->dev;
 }
 
@@ -417,7 +427,7 @@ void lb_zram_put(struct device *parent)
 {
 	lockdep_assert_held(&lb_mutex);
 	if (parent && lb_zram && parent == &lb_zram->dev)
-		lb_zram->users--;
+		WRITE_ONCE(lb_zram->users, lb_zram->users - 1);
 }
 
 /* zone_ram file: "<zone> <host_phys> <size> [<guest_phys>]" or "none". */
@@ -449,7 +459,7 @@ void lb_zram_show(struct seq_file *m)
 {
 	struct lb_zram *z;
 
-	mutex_lock(&lb_mutex);
+	mutex_lock(&lb_zram_lock);
 	z = lb_zram;
 	if (!z) {
 		seq_puts(m, "none\n");
@@ -457,10 +467,11 @@ void lb_zram_show(struct seq_file *m)
 	}
 	seq_printf(m, "zone %u\nhost_phys 0x%llx\nguest_phys 0x%llx\nsize 0x%llx\nlinear_map %d\ndevices %u\nfree 0x%zx\nmaps %lld\nmap_fail %lld\nbytes_to_dev %lld\nbytes_to_cpu %lld\ncoherent %lld\n",
 		   z->zone, (u64)z->hpa, z->gpa, z->size,
-		   virt_addr_valid(z->kva), z->users, gen_pool_avail(z->pool),
+		   virt_addr_valid(z->kva), READ_ONCE(z->users),
+		   gen_pool_avail(z->pool),
 		   atomic64_read(&z->maps), atomic64_read(&z->map_fail),
 		   atomic64_read(&z->to_dev), atomic64_read(&z->to_cpu),
 		   atomic64_read(&z->coherent));
 out:
-	mutex_unlock(&lb_mutex);
+	mutex_unlock(&lb_zram_lock);
 }
