@@ -10,6 +10,9 @@
  *  - transport.c: the guest zone.  A virtio transport whose register
  *    accesses go through el2.c, so that the stock virtio_blk and
  *    virtio_net drivers bind to the backend's devices;
+ *  - zram.c: zone RAM that is not root's memory, for a zone whose rings
+ *    and buffers must live there as on a board (DMA operations that
+ *    allocate and bounce inside it);
  *  - loopback.c: module glue and the debugfs control files.
  */
 #ifndef HVV_LOOPBACK_LB_H
