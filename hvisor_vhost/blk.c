@@ -855,6 +855,7 @@ static int hvv_blk_rw(struct hvv_blk_queue *q, struct hvv_blk_req *req,
 	req->is_read = is_read;
 	req->data_len = len;
 	if (!mapped) {
+		atomic64_inc(&blk->dev->stats.bounced);
 		if (hvv_blk_alloc_bounce(req, len))
 			goto nomem;
 		if (is_read) {

@@ -22,7 +22,8 @@ static long ioctl_version(void __user *argp)
 		.abi_version = HVISOR_VHOST_ABI_VERSION,
 		.max_zones = HVV_MAX_ZONES,
 		.features = HVISOR_VHOST_F_ZONES | HVISOR_VHOST_F_BLK |
-			    HVISOR_VHOST_F_NET | HVISOR_VHOST_F_STATS,
+			    HVISOR_VHOST_F_NET | HVISOR_VHOST_F_STATS |
+			    HVISOR_VHOST_F_STATS_BOUNCED,
 		.max_devices = HVV_MAX_DEVICES,
 		.max_regions = HVISOR_VHOST_MAX_REGIONS,
 	};

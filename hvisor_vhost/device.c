@@ -694,6 +694,7 @@ int hvv_device_stats(struct hvisor_vhost_dev_stats *st)
 		st->kicks = atomic64_read(&dev->stats.kicks);
 		st->interrupts = atomic64_read(&dev->stats.interrupts);
 		st->inflight = max(atomic_read(&dev->stats.inflight), 0);
+		st->bounced = atomic64_read(&dev->stats.bounced);
 		ret = 0;
 		break;
 	}

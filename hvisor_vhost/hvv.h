@@ -87,6 +87,7 @@ struct hvv_vq;
  * @kicks: QueueNotify writes
  * @interrupts: interrupts pushed to the hypervisor
  * @inflight: chains popped and not yet completed
+ * @bounced: blk requests whose data went through bounce pages
  */
 struct hvv_dev_stats {
 	atomic64_t requests;
@@ -95,6 +96,7 @@ struct hvv_dev_stats {
 	atomic64_t kicks;
 	atomic64_t interrupts;
 	atomic_t inflight;
+	atomic64_t bounced;
 };
 
 /**

@@ -3,10 +3,15 @@
  * Zones and their RAM.
  *
  * A zone's RAM regions are mapped into root once, when the zone is created,
- * with memremap(MEMREMAP_WB): zone RAM is cache-coherent with root.  Where a
- * region is root RAM, memremap hands back the linear mapping and the region
- * has struct pages (bios can point at it directly); elsewhere it is a
- * separate cacheable mapping without struct pages (the block path bounces).
+ * with memremap(MEMREMAP_WB): zone RAM is cache-coherent with root.  A
+ * region is either all root RAM or none of it (region_check()).  Where it
+ * is root RAM, memremap hands back the linear mapping and the region has
+ * struct pages (bios can point at it directly).  Elsewhere, the board
+ * case of zone RAM that root's memory map leaves out, memremap falls back
+ * to ioremap_cache(): on arm64 a Normal, cacheable mapping in the vmalloc
+ * area (allowed because the range is not in the linear map), on x86_64 a
+ * write-back one; either way without struct pages, so the block path
+ * bounces, and everything else only ever copies through the pointer.
  *
  * hvv_zone_map() is the one translation primitive: nothing else in the module
  * turns a guest-physical address into a pointer.
@@ -195,6 +200,15 @@ static int zone_map(struct hvv_zone *zone, const struct hvisor_vhost_zone *uz)
 	return 0;
 }
 
+static unsigned int zone_nr_nopage(const struct hvv_zone *zone)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < zone->nr_regions; i++)
+		n += !zone->regions[i].has_pages;
+	return n;
+}
+
 static int region_cmp(const void *a, const void *b)
 {
 	const struct hvv_region *ra = a, *rb = b;
@@ -243,7 +257,8 @@ int hvv_zone_add(const struct hvisor_vhost_zone *uz)
 	     region_cmp, NULL);
 	list_add_tail(&zone->node, &hvv_zones);
 	hvv_nr_zones++;
-	pr_info("zone %u: %u RAM region(s)\n", zone->id, zone->nr_regions);
+	pr_info("zone %u: %u RAM region(s), %u without struct pages (block data bounced)\n",
+		zone->id, zone->nr_regions, zone_nr_nopage(zone));
 out:
 	mutex_unlock(&hvv_lock);
 	return ret;

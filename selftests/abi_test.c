@@ -23,7 +23,8 @@
 #include "kselftest_harness.h"
 
 #define KNOWN_FEATURES	(HVISOR_VHOST_F_ZONES | HVISOR_VHOST_F_BLK | \
-			 HVISOR_VHOST_F_NET | HVISOR_VHOST_F_STATS)
+			 HVISOR_VHOST_F_NET | HVISOR_VHOST_F_STATS | \
+			 HVISOR_VHOST_F_STATS_BOUNCED)
 
 FIXTURE(dev) {
 	int fd;
@@ -240,7 +241,7 @@ TEST_F(dev, dev_stats_errors)
 	}
 	memset(&st, 0, sizeof(st));
 	st.dev_id = 1;
-	st.reserved[7] = 1;
+	st.reserved[6] = 1;
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(self->fd, HVISOR_VHOST_IOC_DEV_STATS, &st));
 	EXPECT_EQ(EINVAL, errno);

@@ -432,6 +432,86 @@ setup_disk() {
 	return 1
 }
 
+# --- zone RAM that root does not manage ----------------------------------------
+
+# zram_begin: the range the rig kept from root at boot (HVV_ZONE_RAM, see
+# tools/vm-run --zone-ram) into ZRAM_HPA and ZRAM_SIZE; without one, a
+# skip result, the plan and exit 4 (kselftest's skip).
+zram_begin() {
+	# shellcheck disable=SC2086 # "HOST_PHYS SIZE"
+	set -- $HVV_ZONE_RAM
+	if [ $# != 2 ]; then
+		skip "zone RAM outside root's memory" "no range kept at boot (vm-run --zone-ram 0)"
+		echo "1..$T_N"
+		exit 4
+	fi
+	ZRAM_HPA=$1 ZRAM_SIZE=$2
+}
+
+# not_root_ram: no System RAM resource overlaps the range.
+not_root_ram() {
+	_lo=$(printf '%d' "$ZRAM_HPA")
+	_hi=$((_lo + $(printf '%d' "$ZRAM_SIZE") - 1))
+	grep 'System RAM' /proc/iomem | sed 's/^ *//; s/ .*//' |
+		while IFS=- read -r _a _b; do
+			if [ $((0x$_a)) -le "$_hi" ] && [ $((0x$_b)) -ge "$_lo" ]; then
+				echo "System RAM $_a-$_b overlaps"
+				exit 1
+			fi
+		done
+}
+
+# no_struct_page PHYS...: root has no struct page for the page at each
+# PHYS: /proc/kpageflags ends before it (beyond root's last page frame)
+# or reports KPF_NOPAGE (bit 20) for it; 4 KiB pages.
+no_struct_page() {
+	[ -r /proc/kpageflags ] || { echo "no /proc/kpageflags"; return 1; }
+	for _p in "$@"; do
+		_f=$(dd if=/proc/kpageflags bs=8 skip=$(($(printf '%d' "$_p") / 4096)) \
+			count=1 2>/dev/null | od -An -tu8 | tr -d ' ')
+		echo "$_p: kpageflags '$_f'"
+		[ -z "$_f" ] || [ $(((_f >> 20) & 1)) = 1 ] || return 1
+	done
+}
+
+# zram KEY: a value from the loopback's zone_ram file.
+zram() {
+	sed -n "s/^$1 //p" "$LB/zone_ram"
+}
+
+# zram_zone ZONE GPA: the range checked to be none of root's RAM, then
+# given to the loopback as ZONE's RAM and to the backend as ZONE's only
+# RAM region, at guest-physical GPA. A TAP result per step; fails at the
+# first that fails.
+zram_zone() {
+	_last=$(printf '0x%x' $(($(printf '%d' "$ZRAM_HPA") + $(printf '%d' "$ZRAM_SIZE") - 4096)))
+	check "the range $ZRAM_HPA+$ZRAM_SIZE is not root's System RAM" \
+		not_root_ram &&
+	check "root has no struct page for its first and last pages" \
+		no_struct_page "$ZRAM_HPA" "$_last" &&
+	check "loopback zone module loads" lb_setup &&
+	check "the loopback takes the range as zone $1's RAM at $2" \
+		sh -c "echo $1 $ZRAM_HPA $ZRAM_SIZE $2 >$LB/zone_ram" &&
+	check "root maps it outside its linear map" test "$(zram linear_map)" = 0 &&
+	check "zone $1: only that range, at $2" \
+		"$HVCTL" zone add "$1" --region "$2:$ZRAM_HPA:$ZRAM_SIZE" &&
+	check "the module logs that the zone's RAM has no struct pages" \
+		sh -c "dmesg | grep -q 'zone $1: 1 RAM region(s), 1 without struct pages'"
+}
+
+# zram_end: the loopback's counters as a comment; every mapping undone
+# once its devices are gone (call after removing them); the range
+# released.
+zram_end() {
+	note "zone RAM: $(tr '\n' ' ' <"$LB/zone_ram")"
+	check "no mapping was refused" test "$(zram map_fail)" = 0
+	echo all >"$LB/remove"
+	check "every mapping was undone: the whole range is free again" \
+		test "$(zram free)" = "$ZRAM_SIZE"
+	check "the range is released" \
+		sh -c "echo none >$LB/zone_ram && grep -qx none $LB/zone_ram"
+}
+
 # --- cleanup -------------------------------------------------------------------
 
 # idle DEV: DEV has no request in flight.

@@ -530,6 +530,37 @@ TEST_F(zone, host_range_partly_ram_einval)
 	EXPECT_FALSE(zone_exists(self->fd, 214));
 }
 
+/*
+ * A host range that is none of root's RAM (no System RAM resource, no
+ * struct pages: the range the rig keeps from root at boot, HVV_ZONE_RAM)
+ * is what zone RAM is on a board: accepted whole.  With root's last page
+ * before it, it is partly RAM again: refused.
+ */
+TEST_F(zone, host_range_not_ram_accepted)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	const char *env = getenv("HVV_ZONE_RAM");
+	unsigned long long hpa, size;
+	struct hvisor_vhost_zone z;
+
+	if (!env || sscanf(env, "%llx %llx", &hpa, &size) != 2)
+		SKIP(return, "no zone RAM range kept at boot (HVV_ZONE_RAM)");
+	zone1(&z, 215, hpa);
+	z.regions[0].size = size;
+	EXPECT_EQ(0, zone_add(self->fd, &z)) {
+		TH_LOG("0x%llx+0x%llx refused", hpa, size);
+	}
+	EXPECT_TRUE(zone_exists(self->fd, 215));
+	EXPECT_EQ(0, zone_del(self->fd, 215));
+
+	zone1(&z, 215, hpa - page);
+	z.regions[0].size = 2 * page;
+	EXPECT_EQ(EINVAL, zone_add(self->fd, &z)) {
+		TH_LOG("0x%llx-0x%llx accepted", hpa - page, hpa + page - 1);
+	}
+	EXPECT_FALSE(zone_exists(self->fd, 215));
+}
+
 TEST_F(zone, del_unknown_enoent)
 {
 	struct hvisor_vhost_id zid;

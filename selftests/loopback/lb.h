@@ -10,6 +10,9 @@
  *  - transport.c: the guest zone.  A virtio transport whose register
  *    accesses go through el2.c, so that the stock virtio_blk and
  *    virtio_net drivers bind to the backend's devices;
+ *  - zram.c: zone RAM that is not root's memory, for a zone whose rings
+ *    and buffers must live there as on a board (DMA operations that
+ *    allocate and bounce inside it);
  *  - loopback.c: module glue and the debugfs control files.
  */
 #ifndef HVV_LOOPBACK_LB_H
@@ -44,6 +47,8 @@
  * @registered: register_virtio_device() succeeded (lb_dev_lock)
  * @core_ready: the virtio core has set up vdev's locks and vq list (it
  *	does so before its first reset); config interrupts wait for it
+ * @zram: the zone's RAM is outside root's memory: the parent device that
+ *	confines rings and buffers to it (zram.c), or NULL
  * @irq_work: interrupt delivery in process context (see transport.c)
  * @cb_lock: serialises virtqueue callbacks against find_vqs/del_vqs
  * @vqs_ready: the vq list is complete and may be walked (@cb_lock)
@@ -62,6 +67,7 @@ struct lb_dev {
 	char bus_name[48];
 	bool registered;
 	bool core_ready;
+	struct device *zram;
 
 	struct work_struct irq_work;
 	struct mutex cb_lock;	/* vq callbacks vs. find_vqs/del_vqs */
@@ -111,5 +117,13 @@ int lb_dev_remove(bool has_zone, u32 zone, u64 base);
 void lb_dev_remove_all(void);
 bool lb_deliver(u32 zone, u32 irq);
 void lb_devs_show(struct seq_file *m);
+struct device *lb_root_device(void);
+
+/* zram.c */
+int lb_zram_write(int argc, char **argv);
+void lb_zram_show(struct seq_file *m);
+int lb_zram_clear(void);
+struct device *lb_zram_get(u32 zone);
+void lb_zram_put(struct device *parent);
 
 #endif /* HVV_LOOPBACK_LB_H */

@@ -23,6 +23,14 @@
  *           (blocking) or "p <zone> <addr> <size> <value>" (posted, as a
  *           QueueNotify): one access as EL2 would make it, to any address;
  *           (r) the value of the last "r", as "0x<hex>"
+ *  zone_ram (w) "<zone> <host_phys> <size> [<guest_phys>]": the devices
+ *           of <zone> probed from now on keep their rings and buffers in
+ *           that physical range, which must not be root's RAM (zram.c);
+ *           DMA addresses are <guest_phys> (default <host_phys>) based;
+ *           one range at a time: EBUSY if one is set; "none" forgets it
+ *           (EBUSY while devices of its zone exist);
+ *           (r) "none", or "<name> <value>" lines: the range, whether
+ *           root maps it in its linear map, free bytes and counters
  *
  * Numbers take C prefixes (0x...).  Parameters, also writable at run time
  * in /sys/module/hvisor_vhost_loopback/parameters/: timeout_ms (default
@@ -175,6 +183,30 @@ static ssize_t lb_raw_read(struct file *file, char __user *ubuf,
 	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
 }
 
+static ssize_t lb_zone_ram_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	char buf[LB_CMD_MAX], *argv[LB_MAX_ARGS];
+	int argc, ret;
+
+	argc = lb_get_cmd(ubuf, count, buf, argv);
+	if (argc < 0)
+		return argc;
+	ret = lb_zram_write(argc, argv);
+	return ret ? ret : count;
+}
+
+static int lb_zone_ram_show(struct seq_file *m, void *unused)
+{
+	lb_zram_show(m);
+	return 0;
+}
+
+static int lb_zone_ram_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, lb_zone_ram_show, NULL);
+}
+
 static int lb_devices_show(struct seq_file *m, void *unused)
 {
 	lb_devs_show(m);
@@ -211,6 +243,15 @@ static const struct file_operations lb_raw_fops = {
 	.llseek	= default_llseek,
 };
 
+static const struct file_operations lb_zone_ram_fops = {
+	.owner		= THIS_MODULE,
+	.open		= lb_zone_ram_open,
+	.read		= seq_read,
+	.write		= lb_zone_ram_write,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
 static int __init lb_init(void)
 {
 	int ret;
@@ -232,6 +273,7 @@ static int __init lb_init(void)
 	debugfs_create_file("devices", 0444, lb_dir, NULL, &lb_devices_fops);
 	debugfs_create_file("stats", 0444, lb_dir, NULL, &lb_stats_fops);
 	debugfs_create_file("raw", 0600, lb_dir, NULL, &lb_raw_fops);
+	debugfs_create_file("zone_ram", 0600, lb_dir, NULL, &lb_zone_ram_fops);
 	return 0;
 }
 
@@ -241,6 +283,9 @@ static void __exit lb_exit(void)
 	debugfs_remove_recursive(lb_dir);
 	/* Drivers' remove paths still need the bridge and interrupts. */
 	lb_dev_remove_all();
+	mutex_lock(&lb_mutex);
+	lb_zram_clear();
+	mutex_unlock(&lb_mutex);
 	lb_el2_detach();
 	lb_transport_exit();
 }

@@ -5,11 +5,15 @@
  * el2.c as a trapped access of a guest vCPU would.  The stock virtio
  * drivers bind to the devices it registers, in root's own kernel.
  *
- * The rings and buffers are ordinary kernel memory.  VIRTIO_F_ACCESS_PLATFORM
- * is never accepted, so the virtio core puts physical addresses into the
- * rings; the tests give the zone RAM regions that map root's System RAM
- * one to one (guest-physical == host-physical), so the backend reaches
- * them through its normal translation.
+ * By default the rings and buffers are ordinary kernel memory.  The device
+ * is never told of VIRTIO_F_ACCESS_PLATFORM, so the virtio core puts
+ * physical addresses into the rings; the tests give the zone RAM regions
+ * that map root's System RAM one to one (guest-physical == host-physical),
+ * so the backend reaches them through its normal translation.
+ *
+ * A zone with a zone RAM range (zram.c) is different: its devices' parent
+ * has DMA operations that place rings and buffers in that range, and the
+ * core is made to use them by accepting ACCESS_PLATFORM on its side only.
  */
 
 #include <linux/atomic.h>
@@ -263,6 +267,8 @@ static int lb_finalize_features(struct virtio_device *vdev)
 	struct lb_dev *ldev = to_lb_dev(vdev);
 	u64 offered = lb_get_features(vdev);
 
+	u64 to_device;
+
 	vring_transport_features(vdev);
 	/*
 	 * The ring code does not know RING_RESET; the queue reset is the
@@ -272,18 +278,24 @@ static int lb_finalize_features(struct virtio_device *vdev)
 		__virtio_set_bit(vdev, VIRTIO_F_RING_RESET);
 
 	/*
-	 * The rings must carry physical addresses, not DMA addresses of
-	 * this kernel's parent device: never accept ACCESS_PLATFORM.
+	 * The rings must carry physical addresses (root's RAM) or the
+	 * zone's guest-physical ones (zone RAM), never DMA addresses of the
+	 * parent device of root's kernel: the device is never told of
+	 * ACCESS_PLATFORM.  With zone RAM the core still gets it, so that
+	 * it maps everything through the parent's DMA operations.
 	 * NOTIFICATION_DATA would change what QueueNotify carries, which
 	 * this transport does not implement.
 	 */
-	if (__virtio_test_bit(vdev, VIRTIO_F_ACCESS_PLATFORM)) {
+	if (!ldev->zram && __virtio_test_bit(vdev, VIRTIO_F_ACCESS_PLATFORM)) {
 		dev_info(&vdev->dev, "not accepting VIRTIO_F_ACCESS_PLATFORM\n");
 		__virtio_clear_bit(vdev, VIRTIO_F_ACCESS_PLATFORM);
 	}
+	if (ldev->zram)
+		__virtio_set_bit(vdev, VIRTIO_F_ACCESS_PLATFORM);
 #ifdef VIRTIO_F_NOTIFICATION_DATA
 	__virtio_clear_bit(vdev, VIRTIO_F_NOTIFICATION_DATA);
 #endif
+	to_device = vdev->features & ~BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
 
 	if (!__virtio_test_bit(vdev, VIRTIO_F_VERSION_1)) {
 		dev_err(&vdev->dev, "virtio-mmio version 2 devices must offer VIRTIO_F_VERSION_1\n");
@@ -291,9 +303,9 @@ static int lb_finalize_features(struct virtio_device *vdev)
 	}
 
 	lb_writel(ldev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	lb_writel(ldev, VIRTIO_MMIO_DRIVER_FEATURES, vdev->features >> 32);
+	lb_writel(ldev, VIRTIO_MMIO_DRIVER_FEATURES, to_device >> 32);
 	lb_writel(ldev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	lb_writel(ldev, VIRTIO_MMIO_DRIVER_FEATURES, (u32)vdev->features);
+	lb_writel(ldev, VIRTIO_MMIO_DRIVER_FEATURES, (u32)to_device);
 	return lb_zone_dead(ldev->zone) ? -EIO : 0;
 }
 
@@ -726,7 +738,8 @@ int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq)
 		goto out_unlock;
 	}
 
-	ldev->vdev.dev.parent = lb_root;
+	ldev->zram = lb_zram_get(zone);
+	ldev->vdev.dev.parent = ldev->zram ?: lb_root;
 	ldev->vdev.dev.release = lb_release;
 	ldev->vdev.config = &lb_config_ops;
 
@@ -743,6 +756,7 @@ int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq)
 		list_del(&ldev->node);
 		spin_unlock_irqrestore(&lb_dev_lock, flags);
 		cancel_work_sync(&ldev->irq_work);
+		lb_zram_put(ldev->zram);
 		/* The device is initialised: its release frees ldev. */
 		put_device(&ldev->vdev.dev);
 		goto out_unlock;
@@ -777,6 +791,8 @@ static void lb_dev_destroy(struct lb_dev *ldev)
 	spin_unlock_irqrestore(&lb_dev_lock, flags);
 	/* Hypercall 1 can no longer queue it; wait for a running one. */
 	cancel_work_sync(&ldev->irq_work);
+	/* The driver is gone, and with it every ring and mapping. */
+	lb_zram_put(ldev->zram);
 
 	pr_info(LB_NAME ": zone %u 0x%llx: %s removed\n", ldev->zone,
 		ldev->base, dev_name(&ldev->vdev.dev));
@@ -857,6 +873,11 @@ void lb_devs_show(struct seq_file *m)
 			   atomic64_read(&ldev->interrupts));
 	}
 	spin_unlock_irqrestore(&lb_dev_lock, flags);
+}
+
+struct device *lb_root_device(void)
+{
+	return lb_root;
 }
 
 int lb_transport_init(void)

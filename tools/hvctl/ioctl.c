@@ -16,6 +16,7 @@ static const char *const feature_names[] = {
 	[1] = "blk",
 	[2] = "net",
 	[3] = "stats",
+	[4] = "stats-bounced",
 };
 
 const char *feature_name(unsigned int bit)

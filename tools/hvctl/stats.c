@@ -27,6 +27,10 @@ void help_stats(FILE *out)
 		"  kicks       the zone's QueueNotify writes\n"
 		"  interrupts  interrupts injected into the zone\n"
 		"  inflight    requests taken from the rings, not yet completed\n"
+		"  bounced     blk requests whose data was copied through root's\n"
+		"              pages rather than put into bios where it lies: zone\n"
+		"              RAM without struct pages, unaligned buffers (net: 0;\n"
+		"              \"-\" from a module that does not count them)\n"
 		"\n"
 		"Counters start at 0 when the device is added and only grow\n"
 		"(but inflight).\n"
@@ -34,7 +38,8 @@ void help_stats(FILE *out)
 		"  --json   print one JSON object:\n"
 		"           {\"devices\": [{\"id\", \"type\", \"zone\", \"requests\",\n"
 		"             \"bytes\", \"errors\", \"kicks\", \"interrupts\",\n"
-		"             \"inflight\"}]}\n"
+		"             \"inflight\", \"bounced\"}]}\n"
+		"           (no \"bounced\" from a module that does not count it)\n"
 		"           with numbers as JSON integers.\n", prog);
 }
 
@@ -47,31 +52,44 @@ static int read_stats(int fd, const struct hvisor_vhost_dev *d,
 	return module_ioctl(fd, HVISOR_VHOST_IOC_DEV_STATS, st) < 0 ? errno : 0;
 }
 
+/*
+ * A module without HVISOR_VHOST_F_STATS_BOUNCED leaves bounced at 0: the
+ * table shows "-" and the JSON leaves the key out rather than claim 0.
+ */
 static void print_text(const struct hvisor_vhost_dev *d,
-		       const struct hvisor_vhost_dev_stats *st, size_t n)
+		       const struct hvisor_vhost_dev_stats *st, size_t n,
+		       bool bounced)
 {
+	char b[24];
 	size_t i;
 
 	if (!n) {
 		printf("no devices\n");
 		return;
 	}
-	printf("%-5s %-5s %-6s %12s %16s %8s %12s %12s %8s\n", "DEV", "TYPE",
-	       "ZONE", "REQUESTS", "BYTES", "ERRORS", "KICKS", "INTERRUPTS",
-	       "INFLIGHT");
-	for (i = 0; i < n; i++)
-		printf("%-5u %-5s %-6u %12llu %16llu %8llu %12llu %12llu %8llu\n",
+	printf("%-5s %-5s %-6s %12s %16s %8s %12s %12s %8s %12s\n", "DEV",
+	       "TYPE", "ZONE", "REQUESTS", "BYTES", "ERRORS", "KICKS",
+	       "INTERRUPTS", "INFLIGHT", "BOUNCED");
+	for (i = 0; i < n; i++) {
+		if (bounced)
+			snprintf(b, sizeof(b), "%llu",
+				 (unsigned long long)st[i].bounced);
+		else
+			snprintf(b, sizeof(b), "-");
+		printf("%-5u %-5s %-6u %12llu %16llu %8llu %12llu %12llu %8llu %12s\n",
 		       d[i].dev_id, dev_type_name(d[i].type), d[i].zone_id,
 		       (unsigned long long)st[i].requests,
 		       (unsigned long long)st[i].bytes,
 		       (unsigned long long)st[i].errors,
 		       (unsigned long long)st[i].kicks,
 		       (unsigned long long)st[i].interrupts,
-		       (unsigned long long)st[i].inflight);
+		       (unsigned long long)st[i].inflight, b);
+	}
 }
 
 static void print_json(const struct hvisor_vhost_dev *d,
-		       const struct hvisor_vhost_dev_stats *st, size_t n)
+		       const struct hvisor_vhost_dev_stats *st, size_t n,
+		       bool bounced)
 {
 	size_t i;
 
@@ -84,10 +102,14 @@ static void print_json(const struct hvisor_vhost_dev *d,
 		       (unsigned long long)st[i].requests,
 		       (unsigned long long)st[i].bytes,
 		       (unsigned long long)st[i].errors);
-		printf("\"kicks\":%llu,\"interrupts\":%llu,\"inflight\":%llu}",
+		printf("\"kicks\":%llu,\"interrupts\":%llu,\"inflight\":%llu",
 		       (unsigned long long)st[i].kicks,
 		       (unsigned long long)st[i].interrupts,
 		       (unsigned long long)st[i].inflight);
+		if (bounced)
+			printf(",\"bounced\":%llu",
+			       (unsigned long long)st[i].bounced);
+		printf("}");
 	}
 	printf("]}\n");
 }
@@ -102,7 +124,7 @@ int cmd_stats(int argc, char **argv)
 	struct hvisor_vhost_dev_stats *st = NULL;
 	struct hvisor_vhost_version ver;
 	struct hvisor_vhost_dev *d = NULL;
-	bool json = false, one = false;
+	bool json = false, one = false, bounced;
 	size_t i, n = 0, kept = 0;
 	uint32_t id = 0;
 	int c, e, fd, ret;
@@ -160,10 +182,11 @@ int cmd_stats(int argc, char **argv)
 		ret = EXIT_FAILED;
 		goto out;
 	}
+	bounced = ver.features & HVISOR_VHOST_F_STATS_BOUNCED;
 	if (json)
-		print_json(d, st, kept);
+		print_json(d, st, kept, bounced);
 	else
-		print_text(d, st, kept);
+		print_text(d, st, kept, bounced);
 	if (fflush(stdout) || ferror(stdout)) {
 		err_msg("write error: %s", strerror(errno));
 		ret = EXIT_FAILED;

@@ -24,6 +24,7 @@
 #define HVISOR_VHOST_F_BLK		_BITULL(1)	/* virtio-blk devices */
 #define HVISOR_VHOST_F_NET		_BITULL(2)	/* virtio-net devices */
 #define HVISOR_VHOST_F_STATS		_BITULL(3)	/* DEV_STATS */
+#define HVISOR_VHOST_F_STATS_BOUNCED	_BITULL(4)	/* DEV_STATS fills bounced */
 
 /**
  * struct hvisor_vhost_version - answer of HVISOR_VHOST_IOC_VERSION
@@ -222,6 +223,11 @@ struct hvisor_vhost_attach {
  * @kicks: (out) QueueNotify writes of the zone's driver
  * @interrupts: (out) interrupts injected into the zone
  * @inflight: (out) requests taken from the rings and not yet completed
+ * @bounced: (out) virtio-blk requests whose data was copied through pages
+ *	of root instead of going into bios as it lies in zone RAM (zone RAM
+ *	without struct pages, buffers not aligned to the logical block, or
+ *	the blk_force_bounce parameter); 0 for net, which always copies;
+ *	filled when the module reports HVISOR_VHOST_F_STATS_BOUNCED
  * @reserved: zero
  *
  * The counters start at zero when the device is created and only grow,
@@ -236,7 +242,8 @@ struct hvisor_vhost_dev_stats {
 	__u64 kicks;
 	__u64 interrupts;
 	__u64 inflight;
-	__u64 reserved[8];
+	__u64 bounced;
+	__u64 reserved[7];
 };
 
 /*
