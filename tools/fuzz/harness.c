@@ -164,3 +164,61 @@ bool fz_zone_holds(const struct hvv_zone *zone, const void *p, u64 len)
 	}
 	return false;
 }
+
+/* --- chains ------------------------------------------------------------------ */
+
+void fz_chain_make(struct fz *f, struct hvv_chain *chain,
+		   unsigned int max_out, unsigned int max_in)
+{
+	u64 out_len = 0, in_len = 0;
+	unsigned int i, n;
+
+	memset(chain, 0, sizeof(*chain));
+	chain->nr_out = fz_u8(f) % (max_out + 1);
+	chain->nr_in = fz_u8(f) % (max_in + 1);
+	n = chain->nr_out + chain->nr_in;
+	for (i = 0; i < n; i++) {
+		struct hvv_seg *s = &chain->segs[i];
+		u16 l = fz_u16(f);
+
+		/* Mostly short; or even, up to 64 KiB (sectors fit). */
+		s->len = l & 0x8000 ? 2 * ((l & 0x7fff) + 1) : 1 + l % 64;
+		s->addr = malloc(s->len);
+		HVV_CHECK(s->addr);
+		s->gpa = 0x10000ULL * (i + 1);
+		/* The first bytes from the input, the rest zero. */
+		fz_bytes(f, s->addr, min_t(u32, s->len, 64));
+		if (s->len > 64)
+			memset((u8 *)s->addr + 64, 0, s->len - 64);
+		if (i < chain->nr_out)
+			out_len += s->len;
+		else
+			in_len += s->len;
+	}
+	chain->out_len = out_len;
+	chain->in_len = in_len;
+}
+
+void fz_chain_free(struct hvv_chain *chain)
+{
+	unsigned int i;
+
+	for (i = 0; i < (unsigned int)chain->nr_out + chain->nr_in; i++)
+		free(chain->segs[i].addr);
+	chain->nr_out = chain->nr_in = 0;
+}
+
+int fz_chain_seg(const struct hvv_chain *chain, const void *p, u64 len)
+{
+	uintptr_t a = (uintptr_t)p;
+	unsigned int i;
+
+	for (i = 0; i < (unsigned int)chain->nr_out + chain->nr_in; i++) {
+		const struct hvv_seg *s = &chain->segs[i];
+		uintptr_t b = (uintptr_t)s->addr;
+
+		if (a >= b && a - b < s->len && len <= s->len - (a - b))
+			return i;
+	}
+	return -1;
+}

@@ -81,6 +81,19 @@ void fz_zone_free(struct hvv_zone *zone);
 /* Does [@p, @p + @len) lie inside one region's buffer? */
 bool fz_zone_holds(const struct hvv_zone *zone, const void *p, u64 len);
 
+/*
+ * A chain as the iterator would hand it over, of the input's choosing: up
+ * to @max_out readable segments, then up to @max_in writable ones, each a
+ * heap buffer of exactly its length (1 byte to 64 KiB).  Per segment the
+ * input gives a u16: bit 15 clear, 1 + (v % 64) bytes; set, 2 * ((v & 0x7fff)
+ * + 1) bytes; then its first bytes (up to 64; the rest is zero).
+ */
+void fz_chain_make(struct fz *f, struct hvv_chain *chain,
+		   unsigned int max_out, unsigned int max_in);
+void fz_chain_free(struct hvv_chain *chain);
+/* The segment of @chain that holds [@p, @p + @len), or -1. */
+int fz_chain_seg(const struct hvv_chain *chain, const void *p, u64 len);
+
 /* What the core was asked to do, since the target last cleared it. */
 struct fz_core {
 	unsigned int broken;		/* hvv_device_broken() calls */
