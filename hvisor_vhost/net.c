@@ -732,11 +732,12 @@ static int net_rx_frame(struct hvv_net_pair *p, struct hvv_vq *vq,
 	unsigned int max_good = net_has(net, VIRTIO_NET_F_MRG_RXBUF) ?
 				HVV_NET_RX_MAX_BUFS : 1;
 	size_t need = (size_t)len + HVV_NET_HDR_LEN, have = 0;
-	unsigned int nbufs = 0, ngood = 0, niov = 0, i;
+	unsigned int nbufs = 0, ngood = 0, niov = 0;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	struct hvv_chain *c = p->chain;
 	struct hvv_net_hdr hdr;
 	u8 dst[ETH_ALEN];
+	long taken;
 	int ret;
 
 	while (have < need) {
@@ -753,17 +754,14 @@ static int net_rx_frame(struct hvv_net_pair *p, struct hvv_vq *vq,
 		b = &p->bufs[nbufs++];
 		b->head = c->head;
 		b->len = 0;
-		/* The header must fit in the first buffer of a frame. */
-		b->bad = !c->in_len || (!ngood && c->in_len < HVV_NET_HDR_LEN);
+		taken = hvv_net_rx_take(c, !ngood, need - have, p->iov, &niov,
+					HVV_NET_MAX_IOV);
+		if (taken < 0)
+			goto too_big;
+		b->bad = !taken;
 		if (b->bad)
 			continue;
-		if (niov + c->nr_in > HVV_NET_MAX_IOV)
-			goto too_big;
-		for (i = 0; i < c->nr_in; i++) {
-			p->iov[niov].iov_base = c->segs[c->nr_out + i].addr;
-			p->iov[niov++].iov_len = c->segs[c->nr_out + i].len;
-		}
-		b->len = min_t(size_t, c->in_len, need - have);
+		b->len = taken;
 		have += b->len;
 		ngood++;
 	}

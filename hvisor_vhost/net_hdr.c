@@ -7,6 +7,7 @@
  * in them is read once into copies and only the copies are checked.
  */
 #include <linux/bits.h>
+#include <linux/errno.h>
 #include <linux/minmax.h>
 #include <linux/string.h>
 #include <asm/byteorder.h>
@@ -159,6 +160,32 @@ unsigned int hvv_net_tx_iov(const struct hvv_chain *c, struct hvv_net_hdr *hdr,
 		skip = 0;
 	}
 	return n;
+}
+
+/*
+ * Take the chain @c as the next receive buffer of a frame that still needs
+ * @want bytes (> 0, header included); @first: no buffer of the frame was
+ * good so far, so the header must fit in this one.  Its writable segments
+ * are appended to @iov, which holds *@niov of at most @max_iov entries.
+ * Returns the bytes of the frame this buffer holds (> 0), 0 when the
+ * buffer cannot be used (no writable byte, or no room for the header in a
+ * first buffer; @iov unchanged), or -E2BIG when its segments do not fit
+ * in @iov.
+ */
+long hvv_net_rx_take(const struct hvv_chain *c, bool first, size_t want,
+		     struct kvec *iov, unsigned int *niov, unsigned int max_iov)
+{
+	unsigned int i;
+
+	if (!c->in_len || (first && c->in_len < HVV_NET_HDR_LEN))
+		return 0;
+	if (*niov + c->nr_in > max_iov)
+		return -E2BIG;
+	for (i = 0; i < c->nr_in; i++) {
+		iov[*niov].iov_base = c->segs[c->nr_out + i].addr;
+		iov[(*niov)++].iov_len = c->segs[c->nr_out + i].len;
+	}
+	return min_t(size_t, c->in_len, want);
 }
 
 /*

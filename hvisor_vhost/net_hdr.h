@@ -45,6 +45,8 @@ const char *hvv_net_tx_check(u64 features, const struct hvv_chain *c,
 			     struct hvv_net_hdr *hdr);
 unsigned int hvv_net_tx_iov(const struct hvv_chain *c, struct hvv_net_hdr *hdr,
 			    struct kvec *iov);
+long hvv_net_rx_take(const struct hvv_chain *c, bool first, size_t want,
+		     struct kvec *iov, unsigned int *niov, unsigned int max_iov);
 bool hvv_net_rx_hdr_ok(u64 features, struct hvv_net_hdr *h);
 long hvv_net_ctrl_table(const struct hvv_chain *c, u32 *off,
 			u8 (*table)[ETH_ALEN]);
