@@ -2,12 +2,14 @@
 /*
  * fuzz_net_hdr: the virtio-net header and frame checks
  * (hvisor_vhost/net_hdr.c) on chains made from the input, with fuzzed
- * negotiated features.  Three modes, picked by the input:
+ * negotiated features.  Four modes, picked by the input:
  *  - TX: the length and header checks of a transmitted chain, then the
  *    segments handed to the socket;
  *  - RX: the header a tap wrote, read and rewritten through the receive
  *    buffers' segments, at any offset and length;
- *  - control: the two MAC tables of VIRTIO_NET_CTRL_MAC_TABLE_SET.
+ *  - control: the two MAC tables of VIRTIO_NET_CTRL_MAC_TABLE_SET;
+ *  - RX buffers: receive chains taken for a frame of fuzzed length, as
+ *    net_rx_frame() takes them, then the frame and header written.
  *
  * Each segment is a heap buffer of exactly its length (ASan).  Checked
  * besides: a frame accepted for TX has a whole header, is not longer than
@@ -16,7 +18,9 @@
  * header; RX headers keep only negotiated checksum flags and GSO types;
  * segment reads and writes move exactly the bytes a flat copy would; a
  * MAC table is copied only when it fits, and the parse never runs past
- * the chain.
+ * the chain; a frame's receive segments are writable segments of its
+ * buffers, the first usable buffer holds the whole header, buffers take
+ * exactly the frame's length and the segment list never overflows.
  */
 #include "harness.h"
 #include "net_hdr.h"
@@ -174,6 +178,68 @@ static void fuzz_ctrl(void)
 		HVV_CHECK(!memcmp(multi, flat + at + 4, nm * ETH_ALEN));
 }
 
+#define FZ_RX_CHAINS	8
+#define FZ_RX_IOV	32
+
+/* net_rx_frame()'s gathering of receive buffers, then what recvmsg does. */
+static void fuzz_rx_bufs(struct fz *f, u64 features)
+{
+	static struct hvv_chain rxc[FZ_RX_CHAINS];
+	static struct kvec riov[FZ_RX_IOV];
+	unsigned int max_good = has(features, VIRTIO_NET_F_MRG_RXBUF) ?
+				FZ_RX_CHAINS : 1;
+	unsigned int max_iov = 1 + fz_u8(f) % FZ_RX_IOV;
+	size_t need = fz_u32(f) % (HVV_NET_MAX_FRAME + 1) + HVV_NET_HDR_LEN;
+	unsigned int nbufs = 0, ngood = 0, niov = 0, i;
+	struct hvv_net_hdr hdr;
+	size_t have = 0, total = 0;
+
+	while (have < need && ngood < max_good && nbufs < FZ_RX_CHAINS &&
+	       !fz_empty(f)) {
+		struct hvv_chain *c = &rxc[nbufs++];
+		unsigned int before = niov;
+		long t;
+
+		fz_chain_make(f, c, 2, 4);
+		t = hvv_net_rx_take(c, !ngood, need - have, riov, &niov, max_iov);
+		if (t < 0) {
+			HVV_CHECK(t == -E2BIG && niov == before &&
+				  before + c->nr_in > max_iov);
+			break;
+		}
+		if (!t) {
+			HVV_CHECK(niov == before);
+			HVV_CHECK(!c->in_len ||
+				  (!ngood && c->in_len < HVV_NET_HDR_LEN));
+			continue;
+		}
+		HVV_CHECK(niov == before + c->nr_in && niov <= max_iov);
+		HVV_CHECK((size_t)t <= c->in_len && (size_t)t <= need - have);
+		if (!ngood)
+			HVV_CHECK(c->in_len >= HVV_NET_HDR_LEN);
+		for (i = before; i < niov; i++)
+			HVV_CHECK(fz_chain_seg(c, riov[i].iov_base,
+					       riov[i].iov_len) >= c->nr_out);
+		have += t;
+		ngood++;
+	}
+	if (have == need) {
+		for (i = 0; i < niov; i++)
+			total += riov[i].iov_len;
+		HVV_CHECK(total >= need);
+		/* The tap writes header and frame, we read and fix the header. */
+		memset(buf, 0x11, need);
+		hvv_net_iov_write(riov, niov, 0, buf, need);
+		hvv_net_iov_read(riov, niov, 0, &hdr, sizeof(hdr));
+		hvv_net_rx_hdr_ok(features, &hdr);
+		hdr.num_buffers = cpu_to_le16(ngood);
+		hvv_net_iov_write(riov, niov, 0, &hdr, sizeof(hdr));
+	}
+	HVV_CHECK(have <= need);
+	for (i = 0; i < nbufs; i++)
+		fz_chain_free(&rxc[i]);
+}
+
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
@@ -181,8 +247,12 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	u8 mode = fz_u8(&f);
 	u64 features = fz_u64(&f);
 
+	if (mode % 4 == 3) {
+		fuzz_rx_bufs(&f, features);
+		return 0;
+	}
 	fz_chain_make(&f, &chain, 16, 16);
-	switch (mode % 3) {
+	switch (mode % 4) {
 	case 0:
 		fuzz_tx(features);
 		break;
