@@ -7,7 +7,9 @@
  * of queues, QueueNumMax, features and config space (a heap buffer of
  * exactly its length).  The process-context half of the device core
  * (reset, start on DRIVER_OK with hvv_vq_start() on a small zone) runs
- * after each access that queued it, as device.c would.
+ * after the access that queued it, or one access later when that access
+ * says so (bit 4 of its kind byte), so that accesses also arrive in the
+ * middle of a reset.
  *
  * Checked: config space is never read or written out of bounds (ASan);
  * answers fit the access size; FEATURES_OK implies VERSION_1 and no
@@ -105,6 +107,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	struct hvv_zone zone;
 	u64 gpa = FZ_RAM_GPA, len = FZ_RAM_SIZE, offered;
 	unsigned int ops, i;
+	bool pending = false;
 
 	memset(&fzm, 0, sizeof(fzm));
 	fzm.features = fz_u64(&f);
@@ -168,6 +171,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 		if (fz_core.queued == &dev.state_work) {
 			fz_core.queued = NULL;
+			pending = true;
+		}
+		if (pending && !(kind & 0x10)) {
+			pending = false;
 			run_state_work(&dev);
 		}
 
@@ -185,6 +192,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			HVV_CHECK(dev.status & VIRTIO_CONFIG_S_DRIVER_OK);
 	}
 
+	if (pending)
+		run_state_work(&dev);
 	for (i = 0; i < dev.nr_vqs; i++)
 		hvv_vq_stop(&vqs[i]);
 	free(dev.config);
