@@ -40,7 +40,7 @@ selftests_of = $(patsubst selftests/%.c,build/$(1)/selftests/%,$(SELFTEST_C)) \
 	$(patsubst selftests/%,build/$(1)/selftests/%,$(SELFTEST_SH))
 
 .PHONY: all help deps modules tools selftests check demo clean checkpatch \
-	hypcall-check dtbs-check \
+	hypcall-check dtbs-check fuzz \
 	$(ALL_TARGETS) $(addprefix modules-,$(ALL_TARGETS)) \
 	$(addprefix deps-,$(ALL_TARGETS))
 
@@ -81,6 +81,8 @@ help:
 	@echo '  selftests    tests (static)       -> build/<arch>/selftests/'
 	@echo '  arm64-6.1 x86_64-6.1 arm64-6.12   everything for one target'
 	@echo '  dtbs-check   compile every dts/*.dts with dtc; fails on any warning'
+	@echo '  fuzz         build the libFuzzer targets and run each FUZZ_TIME seconds'
+	@echo '               (default $(FUZZ_TIME)); findings in build/fuzz/crashes/'
 	@echo '  checkpatch   checkpatch.pl --strict on our sources (informational)'
 	@echo '  clean        remove build/'
 	@echo 'Run anything in a guest: tools/vm-run --help'
@@ -163,6 +165,14 @@ BENCH_TARGETS ?= arm64-6.1
 .PHONY: bench
 bench:
 	tools/bench/run $(BENCH_TARGETS)
+
+# The parsing core under libFuzzer in user space (tools/fuzz/run --help).
+# `make check` runs each target too, for HVV_FUZZ_TIME seconds (30).
+FUZZ_TIME ?= 60
+FUZZ_TARGETS ?=
+fuzz:
+	@tools/deps --host
+	tools/fuzz/run --time $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 checkpatch: | $(KSFT_H)
 	-$(HVV_CACHE)/checkpatch/checkpatch.pl --no-tree --strict --terse --quiet \

@@ -47,22 +47,12 @@
 #include <uapi/linux/virtio_ids.h>
 
 #include "blk_compat.h"
+#include "blk_req.h"
 #include "hvv.h"
 #include "vq.h"
 
 /* QueueNumMax: a power of two, also the cap of requests in flight. */
 #define HVV_BLK_QUEUE_MAX	256
-/* Data segments per request: a chain also needs a header and a status. */
-#define HVV_BLK_SEG_MAX		(HVV_CHAIN_MAX_SEGS - 2)
-/*
- * Largest segment we announce.  Not below 64 KiB: a Linux guest with
- * 64 KiB pages raises a smaller limit to its page size anyway.
- */
-#define HVV_BLK_SIZE_MAX	SZ_64K
-/* Longest request accepted: what seg_max and size_max allow. */
-#define HVV_BLK_MAX_DATA	((u32)HVV_BLK_SEG_MAX * HVV_BLK_SIZE_MAX)
-/* Discard and write-zeroes ranges per request. */
-#define HVV_BLK_MAX_RANGES	1
 /* Chains popped per run of the queue's work before yielding the worker. */
 #define HVV_BLK_BATCH		64
 /* Bounced reads larger than this are copied out in the worker, not in IRQ. */
@@ -140,31 +130,11 @@ static_assert(offsetof(struct hvv_blk_config, write_zeroes_may_unmap) ==
 static_assert(sizeof(struct hvv_blk_config) ==
 	      offsetof(struct virtio_blk_config, max_secure_erase_sectors));
 
-/* The request header (struct virtio_blk_outhdr), little-endian. */
-struct hvv_blk_hdr {
-	__le32 type;
-	__le32 ioprio;
-	__le64 sector;
-};
-
 static_assert(sizeof(struct hvv_blk_hdr) == sizeof(struct virtio_blk_outhdr));
-
-/* One discard or write-zeroes range (virtio_blk_discard_write_zeroes). */
-struct hvv_blk_range {
-	__le64 sector;
-	__le32 num_sectors;
-	__le32 flags;
-};
 
 static_assert(sizeof(struct hvv_blk_range) ==
 	      sizeof(struct virtio_blk_discard_write_zeroes));
 static_assert(HVV_MAX_QUEUES <= BITS_PER_LONG);
-
-/* A run of guest data: part of one segment of a chain. */
-struct hvv_blk_piece {
-	void *addr;
-	u32 len;
-};
 
 struct hvv_blk;
 struct hvv_blk_queue;
@@ -724,69 +694,6 @@ static int hvv_blk_alloc_bounce(struct hvv_blk_req *req, u32 len)
 	return 0;
 }
 
-/*
- * Gather @len bytes of @chain's segments [@first, @end), starting @skip
- * bytes in, as runs into @out.  The caller made sure they are there.
- */
-static unsigned int hvv_blk_gather(const struct hvv_chain *chain,
-				   unsigned int first, unsigned int end,
-				   u32 skip, u32 len, struct hvv_blk_piece *out)
-{
-	unsigned int i, n = 0;
-
-	for (i = first; i < end && len; i++) {
-		const struct hvv_seg *seg = &chain->segs[i];
-		u32 take;
-
-		if (skip >= seg->len) {
-			skip -= seg->len;
-			continue;
-		}
-		take = min(seg->len - skip, len);
-		out[n].addr = seg->addr + skip;
-		out[n].len = take;
-		n++;
-		skip = 0;
-		len -= take;
-	}
-	return n;
-}
-
-/*
- * Copy @len bytes out of the readable segments, starting @skip bytes in.
- * The caller made sure they are there.
- */
-static void hvv_blk_copy_out(const struct hvv_chain *chain, u32 skip,
-			     void *buf, u32 len)
-{
-	unsigned int i;
-
-	for (i = 0; i < chain->nr_out && len; i++) {
-		const struct hvv_seg *seg = &chain->segs[i];
-		u32 n;
-
-		if (skip >= seg->len) {
-			skip -= seg->len;
-			continue;
-		}
-		n = min(seg->len - skip, len);
-		memcpy(buf, seg->addr + skip, n);
-		buf += n;
-		len -= n;
-		skip = 0;
-	}
-}
-
-/* Is [@sector, @sector + @nr) on the disk and aligned to logical blocks? */
-static bool hvv_blk_range_ok(const struct hvv_blk *blk, u64 sector, u64 nr)
-{
-	u64 mask = (blk->lbs >> SECTOR_SHIFT) - 1;
-
-	if (sector > blk->capacity || nr > blk->capacity - sector)
-		return false;
-	return !((sector | nr) & mask);
-}
-
 static void hvv_blk_ratelimited(const struct hvv_blk *blk, const char *what,
 				u64 a, u64 b)
 {
@@ -822,24 +729,13 @@ static int hvv_blk_rw(struct hvv_blk_queue *q, struct hvv_blk_req *req,
 	bool mapped;
 	u32 len;
 
-	if (is_read) {
-		/* Every writable byte but the status. */
-		len = chain->in_len - 1;
-		nr = hvv_blk_gather(chain, chain->nr_out,
-				    chain->nr_out + chain->nr_in, 0, len,
-				    q->pieces);
-	} else {
-		len = chain->out_len - sizeof(struct hvv_blk_hdr);
-		nr = hvv_blk_gather(chain, 0, chain->nr_out,
-				    sizeof(struct hvv_blk_hdr), len, q->pieces);
-	}
+	len = hvv_blk_rw_data(chain, is_read, q->pieces, &nr);
 
 	if (!is_read && blk->ro) {
 		hvv_blk_ratelimited(blk, "write to read-only disk", sector, len);
 		goto ioerr;
 	}
-	if (len > HVV_BLK_MAX_DATA || len % blk->lbs ||
-	    !hvv_blk_range_ok(blk, sector, len >> SECTOR_SHIFT)) {
+	if (!hvv_blk_rw_ok(blk->capacity, blk->lbs, sector, len)) {
 		hvv_blk_ratelimited(blk, "bad sector or length", sector, len);
 		goto ioerr;
 	}
@@ -925,10 +821,10 @@ static void hvv_blk_discard(struct hvv_blk_queue *q, struct hvv_blk_req *req,
 	struct hvv_blk *blk = q->blk;
 	u32 max = zeroes ? blk->max_write_zeroes : blk->max_discard;
 	u32 allowed = zeroes ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
-	struct hvv_blk_range range;
 	struct bio *bio = NULL;
-	u32 len, nr, flags;
+	u32 nr, flags;
 	u64 sector;
+	u8 status;
 	int ret;
 
 	if (!max) {
@@ -937,21 +833,13 @@ static void hvv_blk_discard(struct hvv_blk_queue *q, struct hvv_blk_req *req,
 	}
 	if (blk->ro)
 		goto ioerr;
-	len = chain->out_len - sizeof(struct hvv_blk_hdr);
-	if (!len || len % sizeof(range) ||
-	    len / sizeof(range) > HVV_BLK_MAX_RANGES)
-		goto ioerr;
-	hvv_blk_copy_out(chain, sizeof(struct hvv_blk_hdr), &range,
-			 sizeof(range));
-	sector = le64_to_cpu(range.sector);
-	nr = le32_to_cpu(range.num_sectors);
-	flags = le32_to_cpu(range.flags);
-
-	if (flags & ~allowed) {
+	status = hvv_blk_read_range(chain, blk->capacity, blk->lbs, max,
+				    allowed, &sector, &nr, &flags);
+	if (status == VIRTIO_BLK_S_UNSUPP) {
 		hvv_blk_finish(req, VIRTIO_BLK_S_UNSUPP, 1, 0, false);
 		return;
 	}
-	if (nr > max || !hvv_blk_range_ok(blk, sector, nr)) {
+	if (status != VIRTIO_BLK_S_OK) {
 		hvv_blk_ratelimited(blk, "bad discard range", sector, nr);
 		goto ioerr;
 	}
@@ -1032,18 +920,10 @@ static void hvv_blk_zero_write(struct hvv_blk_req *req)
 
 static void hvv_blk_get_id(struct hvv_blk_queue *q, struct hvv_blk_req *req)
 {
-	struct hvv_chain *chain = q->chain;
 	struct hvv_blk *blk = q->blk;
-	u32 len = min_t(u32, chain->in_len - 1, sizeof(blk->serial));
-	const char *src = blk->serial;
-	unsigned int i, nr;
+	u32 len = hvv_blk_put_id(q->chain, blk->serial, sizeof(blk->serial),
+				 q->pieces);
 
-	nr = hvv_blk_gather(chain, chain->nr_out, chain->nr_out + chain->nr_in,
-			    0, len, q->pieces);
-	for (i = 0; i < nr; i++) {
-		memcpy(q->pieces[i].addr, src, q->pieces[i].len);
-		src += q->pieces[i].len;
-	}
 	hvv_blk_finish(req, VIRTIO_BLK_S_OK, len + 1, 0, false);
 }
 
@@ -1055,7 +935,6 @@ static int hvv_blk_start_req(struct hvv_blk_queue *q, struct hvv_blk_req *req)
 {
 	struct hvv_chain *chain = q->chain;
 	struct hvv_device *dev = q->blk->dev;
-	const struct hvv_seg *last;
 	struct hvv_blk_hdr hdr;
 	u64 sector;
 	u32 type;
@@ -1063,7 +942,8 @@ static int hvv_blk_start_req(struct hvv_blk_queue *q, struct hvv_blk_req *req)
 	req->head = chain->head;
 	atomic_inc(&dev->stats.inflight);
 
-	if (!chain->nr_in) {
+	req->status = hvv_blk_status_byte(chain);
+	if (!req->status) {
 		/* No status byte to answer in: give the chain back empty. */
 		pr_warn_ratelimited("zone %u dev %u: request without status byte\n",
 				    dev->zone->id, dev->id);
@@ -1074,17 +954,13 @@ static int hvv_blk_start_req(struct hvv_blk_queue *q, struct hvv_blk_req *req)
 		hvv_blk_put_req(req, true);
 		return 0;
 	}
-	last = &chain->segs[chain->nr_out + chain->nr_in - 1];
-	req->status = last->addr + last->len - 1;
-
-	if (chain->out_len < sizeof(hdr)) {
+	/* The one read of the header; only the copy is used. */
+	if (!hvv_blk_read_hdr(chain, &hdr)) {
 		pr_warn_ratelimited("zone %u dev %u: request header too short\n",
 				    dev->zone->id, dev->id);
 		hvv_blk_finish(req, VIRTIO_BLK_S_IOERR, 1, 0, false);
 		return 0;
 	}
-	/* The one read of the header; only the copy is used. */
-	hvv_blk_copy_out(chain, 0, &hdr, sizeof(hdr));
 	type = le32_to_cpu(hdr.type);
 	sector = le64_to_cpu(hdr.sector);
 

@@ -72,14 +72,13 @@
 #include <uapi/linux/virtio_net.h>
 
 #include "hvv.h"
+#include "net_hdr.h"
 #include "vq.h"
 
 /* QueueNumMax of every queue. */
 #define HVV_NET_QUEUE_MAX	256
 /* Queue pairs per device: the queues also hold a control queue. */
 #define HVV_NET_MAX_PAIRS	((HVV_MAX_QUEUES - 1) / 2)
-/* Largest frame accepted from the zone, without the virtio-net header. */
-#define HVV_NET_MAX_FRAME	(SZ_64K + VLAN_ETH_HLEN)
 /* Receive buffers (chains) one frame may take with MRG_RXBUF. */
 #define HVV_NET_RX_MAX_BUFS	HVV_NET_QUEUE_MAX
 /* Guest segments one frame may be written into, or read from. */
@@ -92,8 +91,6 @@
 #define HVV_NET_DEFAULT_MTU	ETH_DATA_LEN
 #define HVV_NET_MIN_MTU		ETH_MIN_MTU
 #define HVV_NET_MAX_MTU		(HVV_NET_MAX_FRAME - VLAN_ETH_HLEN)
-/* Entries of each receive filter table (more: that kind is let through). */
-#define HVV_NET_MAC_TABLE	64
 
 static_assert(HVV_NET_MAX_IOV > HVV_CHAIN_MAX_SEGS);
 static_assert(2 * HVV_NET_MAX_PAIRS + 1 <= HVV_MAX_QUEUES);
@@ -117,21 +114,8 @@ static_assert(offsetof(struct hvv_net_config, max_virtqueue_pairs) ==
 static_assert(offsetof(struct hvv_net_config, mtu) ==
 	      offsetof(struct virtio_net_config, mtu));
 
-/* The virtio 1.x header (virtio_net_hdr_mrg_rxbuf), little-endian. */
-struct hvv_net_hdr {
-	u8 flags;
-	u8 gso_type;
-	__le16 hdr_len;
-	__le16 gso_size;
-	__le16 csum_start;
-	__le16 csum_offset;
-	__le16 num_buffers;
-};
-
 static_assert(sizeof(struct hvv_net_hdr) ==
 	      sizeof(struct virtio_net_hdr_mrg_rxbuf));
-
-#define HVV_NET_HDR_LEN		sizeof(struct hvv_net_hdr)
 
 /* One receive buffer (chain) taken for the frame being received. */
 struct hvv_net_rxbuf {
@@ -547,70 +531,6 @@ static void net_backend_lost(struct hvv_net_pair *p)
 
 /* Guest segments ------------------------------------------------------- */
 
-/* Copy @len bytes at offset @off of the readable part of @c into @buf. */
-static void net_chain_copy_out(const struct hvv_chain *c, u32 off, void *buf,
-			       u32 len)
-{
-	unsigned int i;
-
-	for (i = 0; i < c->nr_out && len; i++) {
-		const struct hvv_seg *s = &c->segs[i];
-		u32 n;
-
-		if (off >= s->len) {
-			off -= s->len;
-			continue;
-		}
-		n = min(s->len - off, len);
-		memcpy(buf, s->addr + off, n);
-		buf += n;
-		len -= n;
-		off = 0;
-	}
-}
-
-/* Write @len bytes at offset @off of the segments @iov. */
-static void net_iov_write(const struct kvec *iov, unsigned int niov, size_t off,
-			  const void *buf, size_t len)
-{
-	unsigned int i;
-
-	for (i = 0; i < niov && len; i++) {
-		size_t n;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = min(iov[i].iov_len - off, len);
-		memcpy(iov[i].iov_base + off, buf, n);
-		buf += n;
-		len -= n;
-		off = 0;
-	}
-}
-
-/* Read @len bytes at offset @off of the segments @iov. */
-static void net_iov_read(const struct kvec *iov, unsigned int niov, size_t off,
-			 void *buf, size_t len)
-{
-	unsigned int i;
-
-	for (i = 0; i < niov && len; i++) {
-		size_t n;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = min(iov[i].iov_len - off, len);
-		memcpy(buf, iov[i].iov_base + off, n);
-		buf += n;
-		len -= n;
-		off = 0;
-	}
-}
-
 static void net_bad_chain(struct hvv_vq *vq, u16 head, const char *why)
 {
 	struct hvv_device *dev = vq->dev;
@@ -624,37 +544,6 @@ static void net_bad_chain(struct hvv_vq *vq, u16 head, const char *why)
 
 /* TX ---------------------------------------------------------------------- */
 
-/* Is the header of a frame from the zone one we agreed on? */
-static bool net_tx_hdr_ok(const struct hvv_net *net,
-			  const struct hvv_net_hdr *h)
-{
-	u8 gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
-
-	if (h->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
-		return false;
-	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM &&
-	    !net_has(net, VIRTIO_NET_F_CSUM))
-		return false;
-	switch (gso) {
-	case VIRTIO_NET_HDR_GSO_NONE:
-		return !(h->gso_type & VIRTIO_NET_HDR_GSO_ECN);
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-		if (!net_has(net, VIRTIO_NET_F_HOST_TSO4))
-			return false;
-		break;
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		if (!net_has(net, VIRTIO_NET_F_HOST_TSO6))
-			return false;
-		break;
-	default:
-		return false;
-	}
-	if (h->gso_type & VIRTIO_NET_HDR_GSO_ECN &&
-	    !net_has(net, VIRTIO_NET_F_HOST_ECN))
-		return false;
-	return le16_to_cpu(h->gso_size) != 0;
-}
-
 /*
  * Send the frame in p->chain.  Returns 0 when the chain was returned to the
  * driver, -EAGAIN when the socket has no room (the chain is given back to
@@ -667,25 +556,15 @@ static int net_tx_chain(struct hvv_net_pair *p, size_t *bytes)
 	struct hvv_device *dev = vq->dev;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	struct hvv_net_hdr hdr;
-	unsigned int i, n = 0;
-	u32 skip = HVV_NET_HDR_LEN;
+	const char *bad;
+	unsigned int n;
 	int ret;
 
-	if (c->out_len < HVV_NET_HDR_LEN) {
-		net_bad_chain(vq, c->head, "TX header too short");
+	bad = hvv_net_tx_check(p->net->features, c, &hdr);
+	if (bad) {
+		net_bad_chain(vq, c->head, bad);
 		return 0;
 	}
-	if (c->out_len - HVV_NET_HDR_LEN > HVV_NET_MAX_FRAME) {
-		net_bad_chain(vq, c->head, "TX frame too long");
-		return 0;
-	}
-	/* The one read of the header; only the copy is checked and sent. */
-	net_chain_copy_out(c, 0, &hdr, sizeof(hdr));
-	if (!net_tx_hdr_ok(p->net, &hdr)) {
-		net_bad_chain(vq, c->head, "TX header with offloads not negotiated");
-		return 0;
-	}
-	hdr.num_buffers = 0;
 
 	if (!p->sock) {
 		/* No tap: the link is down and the frame goes nowhere. */
@@ -694,19 +573,7 @@ static int net_tx_chain(struct hvv_net_pair *p, size_t *bytes)
 		return 0;
 	}
 
-	p->iov[n].iov_base = &hdr;
-	p->iov[n++].iov_len = sizeof(hdr);
-	for (i = 0; i < c->nr_out; i++) {
-		const struct hvv_seg *s = &c->segs[i];
-
-		if (skip >= s->len) {
-			skip -= s->len;
-			continue;
-		}
-		p->iov[n].iov_base = s->addr + skip;
-		p->iov[n++].iov_len = s->len - skip;
-		skip = 0;
-	}
+	n = hvv_net_tx_iov(c, &hdr, p->iov);
 	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, p->iov, n, c->out_len);
 	ret = p->sock->ops->sendmsg(p->sock, &msg, c->out_len);
 	if (ret == -EAGAIN || ret == -ENOMEM || ret == -ENOBUFS) {
@@ -816,30 +683,6 @@ out:
 	return ok;
 }
 
-/*
- * Is the header the tap wrote one the driver agreed to?  Frames queued in
- * the tap before its offloads changed may carry offloads the driver did
- * not accept (or no longer accepts); they are not handed over.
- */
-static bool net_rx_hdr_ok(const struct hvv_net *net, struct hvv_net_hdr *h)
-{
-	u8 gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
-
-	if (!net_has(net, VIRTIO_NET_F_GUEST_CSUM))
-		h->flags &= ~(VIRTIO_NET_HDR_F_NEEDS_CSUM |
-			      VIRTIO_NET_HDR_F_DATA_VALID);
-	switch (gso) {
-	case VIRTIO_NET_HDR_GSO_NONE:
-		return true;
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-		return net_has(net, VIRTIO_NET_F_GUEST_TSO4);
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		return net_has(net, VIRTIO_NET_F_GUEST_TSO6);
-	default:
-		return false;
-	}
-}
-
 /* Throw away the socket's next frame: the zone cannot take it. */
 static void net_rx_discard(struct hvv_net_pair *p)
 {
@@ -891,11 +734,12 @@ static int net_rx_frame(struct hvv_net_pair *p, struct hvv_vq *vq,
 	unsigned int max_good = net_has(net, VIRTIO_NET_F_MRG_RXBUF) ?
 				HVV_NET_RX_MAX_BUFS : 1;
 	size_t need = (size_t)len + HVV_NET_HDR_LEN, have = 0;
-	unsigned int nbufs = 0, ngood = 0, niov = 0, i;
+	unsigned int nbufs = 0, ngood = 0, niov = 0;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	struct hvv_chain *c = p->chain;
 	struct hvv_net_hdr hdr;
 	u8 dst[ETH_ALEN];
+	long taken;
 	int ret;
 
 	while (have < need) {
@@ -917,17 +761,14 @@ static int net_rx_frame(struct hvv_net_pair *p, struct hvv_vq *vq,
 		b = &p->bufs[nbufs++];
 		b->head = c->head;
 		b->len = 0;
-		/* The header must fit in the first buffer of a frame. */
-		b->bad = !c->in_len || (!ngood && c->in_len < HVV_NET_HDR_LEN);
+		taken = hvv_net_rx_take(c, !ngood, need - have, p->iov, &niov,
+					HVV_NET_MAX_IOV);
+		if (taken < 0)
+			goto too_big;
+		b->bad = !taken;
 		if (b->bad)
 			continue;
-		if (niov + c->nr_in > HVV_NET_MAX_IOV)
-			goto too_big;
-		for (i = 0; i < c->nr_in; i++) {
-			p->iov[niov].iov_base = c->segs[c->nr_out + i].addr;
-			p->iov[niov++].iov_len = c->segs[c->nr_out + i].len;
-		}
-		b->len = min_t(size_t, c->in_len, need - have);
+		b->len = taken;
 		have += b->len;
 		ngood++;
 	}
@@ -952,9 +793,9 @@ static int net_rx_frame(struct hvv_net_pair *p, struct hvv_vq *vq,
 	 * now, the zone may already have changed.  It only decides about
 	 * the zone's own frame, and what we write back is ours.
 	 */
-	net_iov_read(p->iov, niov, 0, &hdr, sizeof(hdr));
-	net_iov_read(p->iov, niov, HVV_NET_HDR_LEN, dst, sizeof(dst));
-	if (len < ETH_HLEN || !net_rx_hdr_ok(net, &hdr)) {
+	hvv_net_iov_read(p->iov, niov, 0, &hdr, sizeof(hdr));
+	hvv_net_iov_read(p->iov, niov, HVV_NET_HDR_LEN, dst, sizeof(dst));
+	if (len < ETH_HLEN || !hvv_net_rx_hdr_ok(net->features, &hdr)) {
 		hvv_vq_unpop(vq, nbufs);
 		atomic64_inc(&dev->stats.errors);
 		return 0;
@@ -965,7 +806,7 @@ static int net_rx_frame(struct hvv_net_pair *p, struct hvv_vq *vq,
 		return 0;
 	}
 	hdr.num_buffers = cpu_to_le16(ngood);
-	net_iov_write(p->iov, niov, 0, &hdr, sizeof(hdr));
+	hvv_net_iov_write(p->iov, niov, 0, &hdr, sizeof(hdr));
 	atomic64_add(len, &dev->stats.bytes);
 	net_rx_publish(p, vq, nbufs, pending);
 	return 0;
@@ -1095,7 +936,7 @@ static u8 net_ctrl_rx(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
 
 	if (!net_has(net, VIRTIO_NET_F_CTRL_RX) || c->out_len != 3)
 		return VIRTIO_NET_ERR;
-	net_chain_copy_out(c, 2, &on, 1);
+	hvv_net_chain_copy_out(c, 2, &on, 1);
 	spin_lock(&net->filter_lock);
 	switch (cmd) {
 	case VIRTIO_NET_CTRL_RX_PROMISC:
@@ -1112,29 +953,6 @@ static u8 net_ctrl_rx(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
 	return VIRTIO_NET_OK;
 }
 
-/*
- * Read one MAC table (le32 count, then the addresses) at *@off of @c.
- * Returns the count, or -1 when the chain is too short for it.
- */
-static long net_ctrl_table(const struct hvv_chain *c, u32 *off,
-			   u8 (*table)[ETH_ALEN])
-{
-	__le32 le;
-	u32 n;
-
-	if (c->out_len - *off < sizeof(le))
-		return -1;
-	net_chain_copy_out(c, *off, &le, sizeof(le));
-	*off += sizeof(le);
-	n = le32_to_cpu(le);
-	if (n > (c->out_len - *off) / ETH_ALEN)
-		return -1;
-	if (n <= HVV_NET_MAC_TABLE)
-		net_chain_copy_out(c, *off, table, n * ETH_ALEN);
-	*off += n * ETH_ALEN;
-	return n;
-}
-
 /* VIRTIO_NET_CTRL_MAC: the filter tables, or the device's address. */
 static u8 net_ctrl_mac(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
 {
@@ -1149,8 +967,8 @@ static u8 net_ctrl_mac(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
 	case VIRTIO_NET_CTRL_MAC_TABLE_SET:
 		if (!net_has(net, VIRTIO_NET_F_CTRL_RX))
 			return VIRTIO_NET_ERR;
-		nu = net_ctrl_table(c, &off, uni);
-		nm = nu < 0 ? -1 : net_ctrl_table(c, &off, multi);
+		nu = hvv_net_ctrl_table(c, &off, uni);
+		nm = nu < 0 ? -1 : hvv_net_ctrl_table(c, &off, multi);
 		if (nm < 0 || off != c->out_len)
 			return VIRTIO_NET_ERR;
 		spin_lock(&net->filter_lock);
@@ -1166,7 +984,7 @@ static u8 net_ctrl_mac(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
 		if (!net_has(net, VIRTIO_NET_F_CTRL_MAC_ADDR) ||
 		    c->out_len != 2 + ETH_ALEN)
 			return VIRTIO_NET_ERR;
-		net_chain_copy_out(c, 2, mac, ETH_ALEN);
+		hvv_net_chain_copy_out(c, 2, mac, ETH_ALEN);
 		if (!is_valid_ether_addr(mac))
 			return VIRTIO_NET_ERR;
 		spin_lock(&net->filter_lock);
@@ -1191,7 +1009,7 @@ static u8 net_ctrl_mq(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
 	if (!net_has(net, VIRTIO_NET_F_MQ) ||
 	    cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || c->out_len != 4)
 		return VIRTIO_NET_ERR;
-	net_chain_copy_out(c, 2, &le, sizeof(le));
+	hvv_net_chain_copy_out(c, 2, &le, sizeof(le));
 	n = le16_to_cpu(le);
 	if (n < 1 || n > net->nr_pairs)
 		return VIRTIO_NET_ERR;
@@ -1228,7 +1046,7 @@ static void net_ctrl(struct hvv_net *net)
 			continue;
 		}
 		/* Each part of the command is read once, then checked. */
-		net_chain_copy_out(c, 0, hdr, sizeof(hdr));
+		hvv_net_chain_copy_out(c, 0, hdr, sizeof(hdr));
 		switch (hdr[0]) {
 		case VIRTIO_NET_CTRL_RX:
 			ack = net_ctrl_rx(net, hdr[1], c);
