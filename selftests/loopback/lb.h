@@ -10,6 +10,8 @@
  *  - transport.c: the guest zone.  A virtio transport whose register
  *    accesses go through el2.c, so that the stock virtio_blk and
  *    virtio_net drivers bind to the backend's devices;
+ *  - hostile.c: zones a test plays by hand, RAM and registers, to throw
+ *    malformed rings and register sequences at the backend;
  *  - loopback.c: module glue and the debugfs control files.
  */
 #ifndef HVV_LOOPBACK_LB_H
@@ -111,5 +113,11 @@ int lb_dev_remove(bool has_zone, u32 zone, u64 base);
 void lb_dev_remove_all(void);
 bool lb_deliver(u32 zone, u32 irq);
 void lb_devs_show(struct seq_file *m);
+
+/* hostile.c */
+struct dentry;
+void lb_hostile_init(struct dentry *dir);
+void lb_hostile_exit(void);
+bool lb_hostile_deliver(u32 zone, u32 irq);
 
 #endif /* HVV_LOOPBACK_LB_H */

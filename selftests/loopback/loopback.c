@@ -23,6 +23,9 @@
  *           (blocking) or "p <zone> <addr> <size> <value>" (posted, as a
  *           QueueNotify): one access as EL2 would make it, to any address;
  *           (r) the value of the last "r", as "0x<hex>"
+ *  hostile  (ioctl, mmap) zones a test plays by hand: RAM with guard
+ *           pages, any register access, interrupt counts; see
+ *           hostile_abi.h
  *
  * Numbers take C prefixes (0x...).  Parameters, also writable at run time
  * in /sys/module/hvisor_vhost_loopback/parameters/: timeout_ms (default
@@ -232,6 +235,7 @@ static int __init lb_init(void)
 	debugfs_create_file("devices", 0444, lb_dir, NULL, &lb_devices_fops);
 	debugfs_create_file("stats", 0444, lb_dir, NULL, &lb_stats_fops);
 	debugfs_create_file("raw", 0600, lb_dir, NULL, &lb_raw_fops);
+	lb_hostile_init(lb_dir);
 	return 0;
 }
 
@@ -243,6 +247,7 @@ static void __exit lb_exit(void)
 	lb_dev_remove_all();
 	lb_el2_detach();
 	lb_transport_exit();
+	lb_hostile_exit();
 }
 
 module_init(lb_init);
