@@ -45,7 +45,10 @@
 #include <linux/hvisor_vhost.h>
 #include <linux/if_tun.h>
 #include <linux/loop.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
+#include <sys/socket.h>
 
 #include "loopback/hostile_abi.h"
 
@@ -434,6 +437,9 @@ static uint32_t drv_up(struct drv *d, uint64_t want)
 }
 
 #define WANT_DEFAULT	((1ULL << F_VERSION_1) | (1ULL << F_INDIRECT))
+
+#define BLK_UP(d) ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK, \
+			    drv_up((d), WANT_DEFAULT))
 
 /*
  * A blk request in descriptors 0..2 of the queue: header at O_HDR, data
@@ -1380,6 +1386,29 @@ TEST_F(hz, buffer_runs_into_guard)
 	bad_buffer(_metadata, &self->blk, GPA_B + HALF - 256, 512);
 }
 
+TEST_F(hz, buffer_ending_at_last_byte_of_zone_ram)
+{
+	struct drv *d = &self->blk;
+	volatile struct vdesc *t = qdesc(d);
+
+	/* Data and status fill the last 513 bytes of RAM: right up to the guard. */
+	BLK_UP(d);
+	blk_chain(d, BLK_T_IN, 3, 512);
+	set_desc(t, 1, gpa(d, RAM_SIZE - 513), 512, D_NEXT | D_WRITE, 2);
+	set_desc(t, 2, gpa(d, RAM_SIZE - 1), 1, D_WRITE, 0);
+	d->ram[RAM_SIZE - 1] = 0xee;
+	offer(d, 0);
+	kick(d, 0);
+	ASSERT_TRUE(wait_used(d, 1, WAIT_MS));
+	EXPECT_EQ(BLK_S_OK, d->ram[RAM_SIZE - 1]);
+	for (unsigned int i = 0; i < 512; i++)
+		if (d->ram[RAM_SIZE - 513 + i] != PATTERN(3 * 512 + i)) {
+			EXPECT_EQ(PATTERN(3 * 512 + i), d->ram[RAM_SIZE - 513 + i]);
+			break;
+		}
+	EXPECT_HEALTHY(d);
+}
+
 TEST_F(hz, readable_after_writable)
 {
 	struct drv *d = &self->blk;
@@ -1433,8 +1462,6 @@ static int blk_case(struct __test_metadata *_metadata, struct drv *d,
 	return st;
 }
 
-#define BLK_UP(d) ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK, \
-			    drv_up((d), WANT_DEFAULT))
 
 TEST_F(hz, blk_header_short)
 {
@@ -1599,6 +1626,66 @@ TEST_F(hz, blk_data_and_status_share_a_buffer)
 	EXPECT_TRUE(data_is_disk(d, 0, 512));
 }
 
+TEST_F(hz, blk_get_id_into_short_buffer)
+{
+	struct drv *d = &self->blk;
+	uint32_t len;
+
+	BLK_UP(d);
+	memset((void *)(d->ram + O_DATA), 0x5a, 64);
+	blk_chain(d, 8, 0, 3);		/* VIRTIO_BLK_T_GET_ID, 3 bytes */
+	qdesc(d)[1].flags = D_NEXT | D_WRITE;
+	EXPECT_EQ(BLK_S_OK, blk_case(_metadata, d, &len));
+	EXPECT_EQ(4, len);
+	EXPECT_EQ(0x5a, d->ram[O_DATA + 3]);
+	EXPECT_HEALTHY(d);
+}
+
+TEST_F(hz, blk_discard_ranges_malformed)
+{
+	struct drv *d = &self->blk;
+	volatile uint64_t *r = (volatile uint64_t *)(d->ram + O_DATA);
+	int st;
+
+	BLK_UP(d);
+	/* A range whose sector + count overflows, as 16 bytes. */
+	r[0] = 0xfffffffffffffff8ULL;
+	r[1] = 16;			/* num_sectors 16, flags 0 */
+	blk_chain(d, 11, 0, 16);	/* VIRTIO_BLK_T_DISCARD */
+	qdesc(d)[1].flags = D_NEXT;	/* the range is readable */
+	st = blk_submit(d);
+	EXPECT_TRUE(st == BLK_S_IOERR || st == BLK_S_UNSUPP) TH_LOG("status %d", st);
+	/* 20 bytes: no whole number of ranges. */
+	qdesc(d)[1].len = 20;
+	st = blk_submit(d);
+	EXPECT_TRUE(st == BLK_S_IOERR || st == BLK_S_UNSUPP) TH_LOG("status %d", st);
+	/* Unknown flags in a write-zeroes range. */
+	r[0] = 0;
+	r[1] = 8 | (0xfeULL << 32);
+	qdesc(d)[1].len = 16;
+	((volatile struct blk_hdr *)(d->ram + O_HDR))->type = 13;
+	st = blk_submit(d);
+	EXPECT_TRUE(st == BLK_S_UNSUPP) TH_LOG("status %d", st);
+	EXPECT_HEALTHY(d);
+}
+
+TEST_F(hz, event_idx_with_hostile_used_event)
+{
+	struct drv *d = &self->blk;
+	static const uint16_t ev[] = { 0, 0xffff, 0x8000, 3, 0x7fff };
+
+	ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
+		  drv_up(d, WANT_DEFAULT | (1ULL << F_EVENT_IDX)));
+	for (unsigned int i = 0; i < 2 * sizeof(ev) / sizeof(ev[0]); i++) {
+		/* used_event sits after the avail ring's entries. */
+		avail(d)[2 + QN] = ev[i % (sizeof(ev) / sizeof(ev[0]))];
+		blk_chain(d, BLK_T_IN, i, 512);
+		EXPECT_EQ(BLK_S_OK, blk_submit(d));
+		wr(d, R_ACK, 3);
+	}
+	EXPECT_HEALTHY(d);
+}
+
 /* ---- virtio-net --------------------------------------------------------- */
 
 /* The net device up, TX queue only; then one frame of @n descriptors. */
@@ -1651,6 +1738,153 @@ TEST_F(hz, net_frame_over_64k)
 		set_desc(t, i, gpa(d, O_BIG + (i - 1) * 4096), 4096,
 			 i < 17 ? D_NEXT : 0, i + 1);
 	net_frame_done(_metadata, self, 0);
+}
+
+/* The control queue (index 2 with one pair): commands, their ack bytes. */
+#define F_NET_CTRL_VQ	17
+#define F_NET_CTRL_RX	18
+#define NET_OK		0
+#define NET_ERR		1
+
+/* Command @cmd (@len bytes at O_NHDR), then the ack byte; its ack. */
+static int net_ctrl_cmd(struct drv *d, uint32_t len, bool with_ack)
+{
+	volatile struct vdesc *t = qdesc(d);
+	uint16_t n = d->avail_idx + 1;
+
+	d->ram[O_NHDR + 0x800] = 0xee;
+	set_desc(t, 0, gpa(d, O_NHDR), len, with_ack ? D_NEXT : 0, 1);
+	set_desc(t, 1, gpa(d, O_NHDR + 0x800), 1, D_WRITE, 0);
+	offer(d, 0);
+	kick(d, d->q);
+	if (!wait_used(d, n, WAIT_MS))
+		return -1;
+	return d->ram[O_NHDR + 0x800];
+}
+
+TEST_F(hz, net_control_commands_malformed)
+{
+	struct drv *d = &self->net;
+	volatile uint8_t *c = d->ram + O_NHDR;
+
+	if (!net_add(self))
+		SKIP(return, "no tap: %s", strerror(errno));
+	d->q = 2;
+	ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
+		  drv_up(d, (1ULL << F_VERSION_1) | (1ULL << F_NET_CTRL_VQ) |
+			    (1ULL << F_NET_CTRL_RX)));
+	/* A MAC table whose count says 4 G entries. */
+	c[0] = 1;			/* VIRTIO_NET_CTRL_MAC */
+	c[1] = 0;			/* MAC_TABLE_SET */
+	memset((void *)(c + 2), 0xff, 4);
+	memset((void *)(c + 6), 0, 4);
+	EXPECT_EQ(NET_ERR, net_ctrl_cmd(d, 10, true));
+	/* Counts that fit, but the tables run past the command. */
+	c[2] = 2; c[3] = c[4] = c[5] = 0;
+	EXPECT_EQ(NET_ERR, net_ctrl_cmd(d, 10, true));
+	/* An unknown class, then a known one with a short payload. */
+	c[0] = 0x77;
+	EXPECT_EQ(NET_ERR, net_ctrl_cmd(d, 3, true));
+	c[0] = 0;			/* VIRTIO_NET_CTRL_RX */
+	c[1] = 0;			/* PROMISC, without its byte */
+	EXPECT_EQ(NET_ERR, net_ctrl_cmd(d, 2, true));
+	/* The MAC address of a command too short for it. */
+	c[0] = 1;
+	c[1] = 1;			/* MAC_ADDR_SET */
+	EXPECT_EQ(NET_ERR, net_ctrl_cmd(d, 5, true));
+	/* No ack byte at all: the chain comes back unanswered. */
+	c[0] = 0;
+	c[2] = 1;
+	EXPECT_EQ(0xee, net_ctrl_cmd(d, 3, false));
+	EXPECT_EQ(0, used_len(d, d->avail_idx - 1));
+	/* A one-byte command: no class and command. */
+	EXPECT_EQ(0xee, net_ctrl_cmd(d, 1, true));
+	EXPECT_HEALTHY(d);
+	/* And a good one still works. */
+	c[0] = 0;
+	c[1] = 0;
+	c[2] = 1;
+	EXPECT_EQ(NET_OK, net_ctrl_cmd(d, 3, true));
+}
+
+/* Bring the tap up and send one broadcast frame out of it, to the zone. */
+static bool tap_send_frame(const char *name)
+{
+	struct sockaddr_ll sll;
+	struct ifreq ifr;
+	uint8_t frame[60];
+	char path[96];
+	bool ok = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			fprintf(stderr, "# %s: %s\n", path, strerror(errno));
+		close(fd);
+	}
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
+		goto out;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) || ioctl(fd, SIOCGIFINDEX, &ifr))
+		goto out;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = ifr.ifr_ifindex;
+	sll.sll_halen = ETH_ALEN;
+	memset(frame, 0, sizeof(frame));
+	memset(frame, 0xff, ETH_ALEN);
+	frame[6] = 0x02;
+	frame[12] = 0x88;
+	frame[13] = 0xb5;		/* local experimental ethertype */
+	ok = sendto(fd, frame, sizeof(frame), 0, (struct sockaddr *)&sll,
+		    sizeof(sll)) == sizeof(frame);
+out:
+	close(fd);
+	return ok;
+}
+
+TEST_F(hz, net_rx_buffers_unfit)
+{
+	struct drv *d = &self->net;
+	volatile struct vdesc *t;
+
+	if (!net_add(self))
+		SKIP(return, "no tap: %s", strerror(errno));
+	d->q = 0;			/* receiveq of pair 0 */
+	d->num = QN;
+	d->o_desc = 0x12000;
+	d->o_avail = 0x13000;
+	d->o_used = 0x14000;
+	t = qdesc(d);
+	/* Readable only; 4 writable bytes, less than the header; 2 KiB. */
+	set_desc(t, 0, gpa(d, 0x15000), 2048, 0, 0);
+	set_desc(t, 1, gpa(d, 0x16000), 4, D_WRITE, 0);
+	set_desc(t, 2, gpa(d, 0x17000), 2048, D_WRITE, 0);
+	ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
+		  drv_up(d, 1ULL << F_VERSION_1));
+	offer(d, 0);
+	offer(d, 1);
+	offer(d, 2);
+	kick(d, 0);
+	ASSERT_TRUE(tap_send_frame(self->tapname)) TH_LOG("cannot send on %s",
+							  self->tapname);
+	ASSERT_TRUE(wait_used(d, 3, WAIT_MS));
+	/* The unfit buffers come back empty, first; the frame in the third. */
+	EXPECT_EQ(0, used_id(d, 0));
+	EXPECT_EQ(0, used_len(d, 0));
+	EXPECT_EQ(1, used_id(d, 1));
+	EXPECT_EQ(0, used_len(d, 1));
+	EXPECT_EQ(2, used_id(d, 2));
+	EXPECT_LE(12 + 14, used_len(d, 2));
+	EXPECT_HEALTHY(d);
 }
 
 TEST_F(hz, net_rx_queue_bad_ring)
