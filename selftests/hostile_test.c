@@ -2149,6 +2149,36 @@ TEST_F(hz, unknown_and_read_only_registers)
 	EXPECT_EQ(BLK_S_OK, blk_submit(d));
 }
 
+TEST_F(hz, access_sizes_no_vcpu_makes)
+{
+	static const uint64_t odd[] = {
+		0, 5, 7, 32, 4096, (1ULL << 32) | 1, (1ULL << 32) | 4,
+		(1ULL << 32) | 8, ~0ULL,
+	};
+	struct drv *d = &self->blk;
+	uint32_t status;
+
+	BLK_UP(d);
+	status = rd(d, R_STATUS);
+	for (unsigned int i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		uint64_t sz = odd[i];
+
+		EXPECT_EQ(0, h_read(d->hfd, d->zone, d->base + R_MAGIC, sz))
+			TH_LOG("MagicValue, size %#llx", (unsigned long long)sz);
+		EXPECT_EQ(0, h_read(d->hfd, d->zone, d->base + R_CONFIG, sz))
+			TH_LOG("config, size %#llx", (unsigned long long)sz);
+		/* A reset or a queue switch, if the size were ignored. */
+		h_write(d->hfd, d->zone, d->base + R_STATUS, sz, 0);
+		h_write(d->hfd, d->zone, d->base + R_QSEL, sz, 5);
+		h_write(d->hfd, d->zone, d->base + R_CONFIG + 32, sz, 0);
+	}
+	EXPECT_EQ(status, rd(d, R_STATUS));
+	EXPECT_EQ(256, rd(d, R_QNUM_MAX));
+	EXPECT_EQ(1, h_read(d->hfd, d->zone, d->base + R_CONFIG + 32, 1));
+	blk_chain(d, BLK_T_IN, 0, 512);
+	EXPECT_EQ(BLK_S_OK, blk_submit(d));
+}
+
 TEST_F(hz, addresses_outside_every_window)
 {
 	struct drv *d = &self->blk;
