@@ -162,7 +162,12 @@ static void replay_parked(struct hvv_device *dev, bool removed)
 
 	for (;;) {
 		spin_lock_irq(&dev->lock);
-		if (!dev->parked_mask) {
+		/*
+		 * A replayed Status write of 0 starts another reset: the rest
+		 * would only park again, and this loop would spin on them.
+		 * The state work queued by that reset replays them.
+		 */
+		if (!dev->parked_mask || (!removed && dev->resetting)) {
 			spin_unlock_irq(&dev->lock);
 			return;
 		}
