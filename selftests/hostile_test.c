@@ -2436,6 +2436,27 @@ TEST_F(hz, reset_storm_against_a_working_driver)
 	EXPECT_LT(0, st.n);
 }
 
+TEST_F(hz, removal_during_a_reset_storm)
+{
+	struct storm st = { .d = self->blk };
+	struct drv *d = &self->blk;
+	pthread_t th;
+
+	BLK_UP(d);
+	fill_queue(d);
+	kick(d, 0);
+	ASSERT_EQ(0, pthread_create(&th, NULL, storm_thread, &st));
+	msleep(200);
+	/* Removed while another vCPU resets it and requests are parked. */
+	EXPECT_EQ(0, dev_del(self->hvv, self->blk_id));
+	self->blk_id = 0;
+	msleep(100);
+	st.stop = true;
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, rd(d, R_MAGIC));
+	EXPECT_LT(0, st.n);
+}
+
 struct rewriter {
 	struct drv *d;
 	volatile bool stop;
@@ -2515,12 +2536,21 @@ FIXTURE_TEARDOWN(zz_end)
 
 TEST_F(zz_end, loopback_module_unloads)
 {
+	int refs = -1;
+	FILE *f;
+
 	if (access(LOADED_FILE, F_OK))
 		SKIP(return, "the loopback module was loaded before this program");
 	unlink(LOADED_FILE);
 	unlink(SEQ_FILE);
 	/* Frees every hostile RAM buffer: no zone may map them any more. */
 	EXPECT_EQ(0, system("rmmod hvisor_vhost_loopback"));
+	/* Nothing of the suite holds the backend module any more. */
+	f = fopen("/sys/module/hvisor_vhost/refcnt", "r");
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(1, fscanf(f, "%d", &refs));
+	fclose(f);
+	EXPECT_EQ(0, refs);
 }
 
 TEST_HARNESS_MAIN
