@@ -2457,6 +2457,44 @@ TEST_F(hz, removal_during_a_reset_storm)
 	EXPECT_LT(0, st.n);
 }
 
+TEST_F(hz, net_reset_storm_with_traffic)
+{
+	struct storm st;
+	struct drv *d = &self->net;
+	volatile struct vdesc *t = qdesc(d);
+	unsigned int rounds = 0;
+	pthread_t th;
+	uint64_t end;
+
+	if (!net_add(self))
+		SKIP(return, "no tap: %s", strerror(errno));
+	ASSERT_TRUE(tap_send_frame(self->tapname));
+	memset((void *)(d->ram + O_NHDR), 0, 12 + 60);
+	memset((void *)(d->ram + O_NHDR + 12), 0xff, 6);
+	set_desc(t, 0, gpa(d, O_NHDR), 12 + 60, 0, 0);
+	st = (struct storm){ .d = *d };
+	ASSERT_EQ(0, pthread_create(&th, NULL, storm_thread, &st));
+	end = now_ms() + 1500;
+	while (now_ms() < end) {
+		drv_up(d, 1ULL << F_VERSION_1);
+		for (unsigned int i = 0; i < 4; i++)
+			offer(d, 0);
+		kick(d, d->q);
+		wait_used(d, 4, 20);
+		rounds++;
+	}
+	st.stop = true;
+	pthread_join(th, NULL);
+	EXPECT_LT(0, rounds);
+	/* Frames still go out after a clean start. */
+	EXPECT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
+		  drv_up(d, 1ULL << F_VERSION_1));
+	offer(d, 0);
+	kick(d, d->q);
+	EXPECT_TRUE(wait_used(d, 1, WAIT_MS));
+	EXPECT_HEALTHY(d);
+}
+
 struct rewriter {
 	struct drv *d;
 	volatile bool stop;
