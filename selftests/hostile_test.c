@@ -671,7 +671,7 @@ static int kmsg_bad(int fd)
 		if (len <= 0)
 			continue;
 		rec[len] = 0;
-		for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++)
 			if (strstr(rec, bad[i])) {
 				fprintf(stderr, "# kernel: %s", rec);
 				n++;
@@ -757,8 +757,14 @@ static int watch(int hfd, uint32_t zone, uint32_t irq)
 
 FIXTURE_SETUP(hz)
 {
-	self->hvv = self->kmsg = self->hfd = self->wfd = -1;
-	self->loop = self->ro_loop = self->wloop = self->tap = -1;
+	self->hvv = -1;
+	self->kmsg = -1;
+	self->hfd = -1;
+	self->wfd = -1;
+	self->loop = -1;
+	self->ro_loop = -1;
+	self->wloop = -1;
+	self->tap = -1;
 	ASSERT_TRUE(lb_load()) TH_LOG("no hostile facility in the loopback module");
 	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (self->kmsg >= 0)
@@ -957,11 +963,11 @@ static void queue_sel_oob(struct __test_metadata *_metadata, struct drv *d,
 {
 	drv_negotiate(d, WANT_DEFAULT);
 	wr(d, R_QSEL, sel);
-	for (unsigned int i = 0; i < sizeof(queue_regs) / sizeof(queue_regs[0]); i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(queue_regs); i++) {
 		EXPECT_EQ(0, rd(d, queue_regs[i])) TH_LOG("sel %#x reg %#x", sel,
 							   queue_regs[i]);
 	}
-	for (unsigned int i = 0; i < sizeof(queue_regs) / sizeof(queue_regs[0]); i++)
+	for (unsigned int i = 0; i < ARRAY_SIZE(queue_regs); i++)
 		wr(d, queue_regs[i], 0x1000);
 	/* Nothing reached a real queue. */
 	wr(d, R_QSEL, 0);
@@ -1464,7 +1470,6 @@ static int blk_case(struct __test_metadata *_metadata, struct drv *d,
 	return st;
 }
 
-
 TEST_F(hz, blk_header_short)
 {
 	struct drv *d = &self->blk;
@@ -1601,7 +1606,7 @@ TEST_F(hz, blk_unknown_types)
 	struct drv *d = &self->blk;
 
 	BLK_UP(d);
-	for (unsigned int i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(types); i++) {
 		blk_chain(d, types[i], 0, 512);
 		EXPECT_EQ(BLK_S_UNSUPP, blk_submit(d)) TH_LOG("type %#x", types[i]);
 	}
@@ -1678,9 +1683,9 @@ TEST_F(hz, event_idx_with_hostile_used_event)
 
 	ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
 		  drv_up(d, WANT_DEFAULT | (1ULL << F_EVENT_IDX)));
-	for (unsigned int i = 0; i < 2 * sizeof(ev) / sizeof(ev[0]); i++) {
+	for (unsigned int i = 0; i < 2 * ARRAY_SIZE(ev); i++) {
 		/* used_event sits after the avail ring's entries. */
-		avail(d)[2 + QN] = ev[i % (sizeof(ev) / sizeof(ev[0]))];
+		avail(d)[2 + QN] = ev[i % (ARRAY_SIZE(ev))];
 		blk_chain(d, BLK_T_IN, i, 512);
 		EXPECT_EQ(BLK_S_OK, blk_submit(d));
 		wr(d, R_ACK, 3);
@@ -1999,7 +2004,7 @@ TEST_F(hz, features_ok_after_driver_ok)
 /* ---- config space, unknown registers, sizes ------------------------------ */
 
 static const uint64_t sizes[] = { 1, 2, 3, 4, 8, 16 };
-#define NSIZES	(sizeof(sizes) / sizeof(sizes[0]))
+#define NSIZES	(ARRAY_SIZE(sizes))
 
 /* Config reads at every offset and size: consistent bytes, or 0. */
 static void config_reads(struct __test_metadata *_metadata, struct drv *d,
@@ -2126,9 +2131,13 @@ TEST_F(hz, unknown_and_read_only_registers)
 		uint32_t v = rd(d, off);
 
 		switch (off) {
-		case R_MAGIC: EXPECT_EQ(0x74726976, v); break;
-		case R_VERSION: EXPECT_EQ(2, v); break;
-		case R_DEVICE_ID: EXPECT_EQ(2, v); break;
+		case R_MAGIC:
+			EXPECT_EQ(0x74726976, v);
+			break;
+		case R_VERSION:
+		case R_DEVICE_ID:
+			EXPECT_EQ(2, v);
+			break;
 		case R_VENDOR: case R_DEV_FEAT: case R_QNUM_MAX: case R_QREADY:
 		case R_ISR: case R_STATUS: case R_QDESC: case R_QDESC + 4:
 		case R_QAVAIL: case R_QAVAIL + 4: case R_QUSED: case R_QUSED + 4:
@@ -2162,7 +2171,7 @@ TEST_F(hz, access_sizes_no_vcpu_makes)
 
 	BLK_UP(d);
 	status = rd(d, R_STATUS);
-	for (unsigned int i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(odd); i++) {
 		uint64_t sz = odd[i];
 
 		EXPECT_EQ(0, h_read(d->hfd, d->zone, d->base + R_MAGIC, sz))
@@ -2189,7 +2198,7 @@ TEST_F(hz, addresses_outside_every_window)
 		0xfffffffffffffff0ULL, 0xffffffffffffffffULL, GPA_A,
 	};
 
-	for (unsigned int i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+	for (unsigned int i = 0; i < ARRAY_SIZE(addrs); i++)
 		for (unsigned int s = 0; s < NSIZES; s++) {
 			EXPECT_EQ(0, h_read(d->hfd, d->zone, addrs[i], sizes[s]));
 			h_write(d->hfd, d->zone, addrs[i], sizes[s], ~0ULL);
