@@ -2320,6 +2320,22 @@ TEST_F(hz, device_and_zone_removal_with_io_in_flight)
 	self->zone_made = false;
 }
 
+TEST_F(hz, no_interrupt_without_used_buffers)
+{
+	struct drv *d = &self->blk;
+
+	BLK_UP(d);
+	/* Notifies of an empty ring: nothing was used, nothing to signal. */
+	for (unsigned int i = 0; i < 5; i++) {
+		kick(d, 0);
+		msleep(10);
+	}
+	msleep(50);
+	EXPECT_EQ(0, rd(d, R_ISR));
+	EXPECT_EQ(0, irqs(d->hfd, d->zone, d->irq));
+	EXPECT_EQ(0, used(d)[1]);
+}
+
 TEST_F(hz, interrupts_coalesced_until_acked)
 {
 	struct drv *d = &self->blk;
