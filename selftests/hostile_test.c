@@ -1266,6 +1266,59 @@ TEST_F(hz, indirect_works_when_negotiated)
 	EXPECT_TRUE(data_is_disk(d, 4, 2048));
 }
 
+/*
+ * The longest chain there is: an indirect table of 256 entries, header,
+ * 254 data buffers of 300 and 724 bytes in turn (crossing page ends, no
+ * one a whole sector), status.
+ */
+static void max_chain(struct drv *d, uint32_t type, uint64_t sector)
+{
+	volatile struct blk_hdr *h = (volatile struct blk_hdr *)(d->ram + O_HDR);
+	volatile struct vdesc *t = desc_at(d, O_INDIR);
+	uint64_t off = O_BIG;
+
+	h->type = type;
+	h->ioprio = 0;
+	h->sector = sector;
+	d->ram[O_STATUS] = 0xee;
+	set_desc(t, 0, gpa(d, O_HDR), 16, D_NEXT, 1);
+	for (unsigned int i = 1; i <= 254; i++) {
+		uint32_t len = i & 1 ? 300 : 724;
+
+		set_desc(t, i, gpa(d, off), len,
+			 D_NEXT | (type == BLK_T_IN ? D_WRITE : 0), i + 1);
+		off += len;
+	}
+	set_desc(t, 255, gpa(d, O_STATUS), 1, D_WRITE, 0);
+	set_desc(qdesc(d), 0, gpa(d, O_INDIR), 256 * 16, D_INDIRECT, 0);
+}
+
+TEST_F(hz, indirect_256_segments_of_odd_lengths)
+{
+	struct drv *d = &self->blk;
+	const uint32_t total = 127 * 1024;
+
+	BLK_UP(d);
+	memset((void *)(d->ram + O_BIG), 0, total);
+	max_chain(d, BLK_T_IN, 16);
+	ASSERT_EQ(BLK_S_OK, blk_submit(d));
+	EXPECT_EQ(total + 1, used_len(d, 0));
+	for (uint32_t i = 0; i < total; i++)
+		if (d->ram[O_BIG + i] != PATTERN(16 * 512 + i)) {
+			EXPECT_EQ(PATTERN(16 * 512 + i), d->ram[O_BIG + i])
+				TH_LOG("byte %u", i);
+			break;
+		}
+	/* The same bytes written back through the same scatter list. */
+	max_chain(d, BLK_T_OUT, 16);
+	EXPECT_EQ(BLK_S_OK, blk_submit(d));
+	/* One entry more is refused. */
+	qdesc(d)[0].len = 257 * 16;
+	offer(d, 0);
+	kick(d, 0);
+	EXPECT_NEEDS_RESET(d);
+}
+
 TEST_F(hz, indirect_not_negotiated)
 {
 	struct drv *d = &self->blk;
