@@ -1293,25 +1293,43 @@ static void max_chain(struct drv *d, uint32_t type, uint64_t sector)
 	set_desc(qdesc(d), 0, gpa(d, O_INDIR), 256 * 16, D_INDIRECT, 0);
 }
 
+#define BOUNCE	"/sys/module/hvisor_vhost/parameters/blk_force_bounce"
+
+static void set_bounce(char on)
+{
+	int fd = open(BOUNCE, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, &on, 1) != 1)
+		fprintf(stderr, "# %s: %s\n", BOUNCE, strerror(errno));
+	close(fd);
+}
+
 TEST_F(hz, indirect_256_segments_of_odd_lengths)
 {
 	struct drv *d = &self->blk;
 	const uint32_t total = 127 * 1024;
 
 	BLK_UP(d);
-	memset((void *)(d->ram + O_BIG), 0, total);
-	max_chain(d, BLK_T_IN, 16);
-	ASSERT_EQ(BLK_S_OK, blk_submit(d));
-	EXPECT_EQ(total + 1, used_len(d, 0));
-	for (uint32_t i = 0; i < total; i++)
-		if (d->ram[O_BIG + i] != PATTERN(16 * 512 + i)) {
-			EXPECT_EQ(PATTERN(16 * 512 + i), d->ram[O_BIG + i])
-				TH_LOG("byte %u", i);
-			break;
-		}
-	/* The same bytes written back through the same scatter list. */
-	max_chain(d, BLK_T_OUT, 16);
-	EXPECT_EQ(BLK_S_OK, blk_submit(d));
+	/* Mapped into bios, then through bounce pages. */
+	for (char bounce = '0'; bounce <= '1'; bounce++) {
+		set_bounce(bounce);
+		memset((void *)(d->ram + O_BIG), 0, total);
+		max_chain(d, BLK_T_IN, 16);
+		EXPECT_EQ(BLK_S_OK, blk_submit(d));
+		EXPECT_EQ(total + 1, used_len(d, d->avail_idx - 1));
+		for (uint32_t i = 0; i < total; i++)
+			if (d->ram[O_BIG + i] != PATTERN(16 * 512 + i)) {
+				EXPECT_EQ(PATTERN(16 * 512 + i), d->ram[O_BIG + i])
+					TH_LOG("byte %u, bounce %c", i, bounce);
+				break;
+			}
+		/* The same bytes written back through the same scatter list. */
+		max_chain(d, BLK_T_OUT, 16);
+		EXPECT_EQ(BLK_S_OK, blk_submit(d));
+	}
+	set_bounce('0');
 	/* One entry more is refused. */
 	qdesc(d)[0].len = 257 * 16;
 	offer(d, 0);
