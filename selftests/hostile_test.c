@@ -145,7 +145,7 @@
 #define D_INDIRECT	4
 
 #define QN		8		/* queue size of the cases */
-#define WAIT_MS		3000
+#define WAIT_MS		10000
 #define PATTERN(i)	((uint8_t)((i) * 7 + 3))
 
 struct vdesc {
