@@ -29,7 +29,7 @@ HVCTL_DEPS := $(HVCTL_SRCS) $(wildcard tools/hvctl/*.h uapi/linux/*.h)
 SELFTEST_C := $(sort $(wildcard selftests/*.c))
 SELFTEST_SH := $(sort $(wildcard selftests/*.sh))
 # hvctl_json_test builds tools/hvctl/json_parse.c in.
-SELFTEST_HDRS := $(wildcard selftests/*.h uapi/linux/*.h tools/hvctl/json_parse.[ch])
+SELFTEST_HDRS := $(wildcard selftests/*.h selftests/loopback/*_abi.h uapi/linux/*.h tools/hvctl/json_parse.[ch])
 
 CHECKPATCH_FILES := $(wildcard hvisor_vhost/*.[ch] uapi/linux/*.h \
 	selftests/loopback/*.[ch] tools/hvctl/*.[ch])

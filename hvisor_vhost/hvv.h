@@ -253,8 +253,7 @@ enum hvv_mmio_result {
 };
 
 enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,
-				     unsigned int size, bool is_write,
-				     u64 *value);
+				     u64 size, bool is_write, u64 *value);
 void hvv_mmio_reset(struct hvv_device *dev);
 
 /* The device types; each file exports only its table. */

@@ -342,7 +342,7 @@ static u64 read_config(struct hvv_device *dev, unsigned int off,
 	return v;
 }
 
-static bool config_access_ok(struct hvv_device *dev, u64 off, unsigned int size)
+static bool config_access_ok(struct hvv_device *dev, u64 off, u64 size)
 {
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		return false;
@@ -366,8 +366,7 @@ static bool config_access_ok(struct hvv_device *dev, u64 off, unsigned int size)
  * change is being carried out.
  */
 enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,
-				     unsigned int size, bool is_write,
-				     u64 *value)
+				     u64 size, bool is_write, u64 *value)
 {
 	u64 in = *value;
 
@@ -378,7 +377,7 @@ enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,
 	if (off >= HVV_MMIO_CONFIG) {
 		off -= HVV_MMIO_CONFIG;
 		if (!config_access_ok(dev, off, size)) {
-			pr_debug("dev %u: bad config access %#llx/%u\n",
+			pr_debug("dev %u: bad config access %#llx/%llu\n",
 				 dev->id, off, size);
 			return HVV_MMIO_ANSWER;
 		}
@@ -391,7 +390,7 @@ enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,
 
 	/* Control registers: 32-bit wide and aligned only. */
 	if (size != 4 || off & 3) {
-		pr_debug("dev %u: bad register access %#llx/%u\n",
+		pr_debug("dev %u: bad register access %#llx/%llu\n",
 			 dev->id, off, size);
 		return HVV_MMIO_ANSWER;
 	}

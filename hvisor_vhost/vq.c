@@ -484,7 +484,12 @@ void hvv_vq_signal(struct hvv_vq *vq)
 		goto out;
 	new = vq->used_idx;
 	old = vq->signalled_used;
-	if (vq->signalled_used_valid && new == old)
+	/*
+	 * Nothing pushed since the last look: nothing to tell.  Before the
+	 * first interrupt both are 0 (vq_clear_rings()), so a queue that
+	 * never used a buffer raises none either.
+	 */
+	if (new == old)
 		goto out;
 	/*
 	 * Our used->idx stores (made under used_lock) must be visible before

@@ -435,7 +435,8 @@ static void lb_finish_req(void *priv)
 		res.irq_id = READ_ONCE(page->res_list[front].irq_id);
 		front = hvv_ring_next(front);
 
-		if (lb_deliver(res.target_zone, res.irq_id)) {
+		if (lb_deliver(res.target_zone, res.irq_id) ||
+		    lb_hostile_deliver(res.target_zone, res.irq_id)) {
 			atomic64_inc(&lb_stats.res_delivered);
 		} else {
 			atomic64_inc(&lb_stats.res_unknown);

@@ -13,6 +13,8 @@
  *  - zram.c: zone RAM that is not root's memory, for a zone whose rings
  *    and buffers must live there as on a board (DMA operations that
  *    allocate and bounce inside it);
+ *  - hostile.c: zones a test plays by hand, RAM and registers, to throw
+ *    malformed rings and register sequences at the backend;
  *  - loopback.c: module glue and the debugfs control files.
  */
 #ifndef HVV_LOOPBACK_LB_H
@@ -125,5 +127,11 @@ void lb_zram_show(struct seq_file *m);
 int lb_zram_clear(void);
 struct device *lb_zram_get(u32 zone);
 void lb_zram_put(struct device *parent);
+
+/* hostile.c */
+struct dentry;
+void lb_hostile_init(struct dentry *dir);
+void lb_hostile_exit(void);
+bool lb_hostile_deliver(u32 zone, u32 irq);
 
 #endif /* HVV_LOOPBACK_LB_H */

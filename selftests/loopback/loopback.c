@@ -31,6 +31,9 @@
  *           (EBUSY while devices of its zone exist);
  *           (r) "none", or "<name> <value>" lines: the range, whether
  *           root maps it in its linear map, free bytes and counters
+ *  hostile  (ioctl, mmap) zones a test plays by hand: RAM with guard
+ *           pages, any register access, interrupt counts; see
+ *           hostile_abi.h
  *
  * Numbers take C prefixes (0x...).  Parameters, also writable at run time
  * in /sys/module/hvisor_vhost_loopback/parameters/: timeout_ms (default
@@ -274,6 +277,7 @@ static int __init lb_init(void)
 	debugfs_create_file("stats", 0444, lb_dir, NULL, &lb_stats_fops);
 	debugfs_create_file("raw", 0600, lb_dir, NULL, &lb_raw_fops);
 	debugfs_create_file("zone_ram", 0600, lb_dir, NULL, &lb_zone_ram_fops);
+	lb_hostile_init(lb_dir);
 	return 0;
 }
 
@@ -288,6 +292,7 @@ static void __exit lb_exit(void)
 	mutex_unlock(&lb_mutex);
 	lb_el2_detach();
 	lb_transport_exit();
+	lb_hostile_exit();
 }
 
 module_init(lb_init);
