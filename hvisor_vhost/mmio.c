@@ -136,12 +136,16 @@ static bool features_acceptable(struct hvv_device *dev)
 	return dev->drv_features & BIT_ULL(VIRTIO_F_VERSION_1);
 }
 
-static void start_reset(struct hvv_device *dev)
+/*
+ * Hand a reset (@flag: dev->resetting) or a queue change (dev->requeue) to
+ * the state work; the zone's accesses park until it is done.
+ */
+static void start_state_change(struct hvv_device *dev, bool *flag)
 {
-	/* A device being removed is quiesced for good: nothing to reset. */
+	/* A device being removed is quiesced for good: nothing to change. */
 	if (dev->removing)
 		return;
-	dev->resetting = true;
+	*flag = true;
 	queue_work(system_unbound_wq, &dev->state_work);
 }
 
@@ -150,7 +154,7 @@ static void write_status(struct hvv_device *dev, u32 val)
 	u32 old = dev->status;
 
 	if (!val) {
-		start_reset(dev);
+		start_state_change(dev, &dev->resetting);
 		return;
 	}
 	val &= 0xff;
@@ -190,15 +194,6 @@ static bool ring_reset_negotiated(struct hvv_device *dev)
 	return dev->features & BIT_ULL(VIRTIO_F_RING_RESET);
 }
 
-/* Have the state work stop and start the device for a queue change. */
-static void start_requeue(struct hvv_device *dev)
-{
-	if (dev->removing)
-		return;
-	dev->requeue = true;
-	queue_work(system_unbound_wq, &dev->state_work);
-}
-
 static void write_queue_ready(struct hvv_device *dev, u32 val)
 {
 	struct hvv_vq *vq = selected_vq(dev);
@@ -221,7 +216,7 @@ static void write_queue_ready(struct hvv_device *dev, u32 val)
 	}
 	vq->ready = true;
 	vq->reset = false;
-	start_requeue(dev);
+	start_state_change(dev, &dev->requeue);
 }
 
 /*
@@ -241,7 +236,7 @@ static void write_queue_reset(struct hvv_device *dev, u32 val)
 		return;
 	}
 	vq->reset_pending = true;
-	start_requeue(dev);
+	start_state_change(dev, &dev->requeue);
 }
 
 static void write_notify(struct hvv_device *dev, u32 val)
