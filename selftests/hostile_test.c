@@ -50,6 +50,7 @@
 #include <net/if.h>
 #include <sys/socket.h>
 
+#include "loop_lib.h"
 #include "loopback/hostile_abi.h"
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -133,6 +134,7 @@
 #define F_INDIRECT	28
 #define F_EVENT_IDX	29
 #define F_VERSION_1	32
+#define F_RING_RESET	40
 
 #define BLK_T_IN	0
 #define BLK_T_OUT	1
@@ -501,56 +503,24 @@ static int xioctl(int fd, unsigned long req, void *arg)
 /* A loop device over a 1 MiB file of PATTERN bytes; -1 on failure. */
 static int loop_create(bool ro)
 {
-	struct loop_info64 info;
 	uint8_t buf[4096];
 	char file[64], path[32];
-	int ctl, nr, ffd, lfd = -1;
+	int ffd, lfd = -1;
 
-	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	if (ctl < 0)
-		return -1;
 	snprintf(file, sizeof(file), "/tmp/hostile.%d.XXXXXX", getpid());
 	ffd = mkstemp(file);
 	if (ffd < 0)
-		goto out_ctl;
+		return -1;
 	unlink(file);
 	for (int off = 0; off < DISK_SIZE; off += sizeof(buf)) {
 		for (unsigned int i = 0; i < sizeof(buf); i++)
 			buf[i] = PATTERN(off + i);
 		if (write(ffd, buf, sizeof(buf)) != sizeof(buf))
-			goto out_file;
+			goto out;
 	}
-	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
-	if (nr < 0)
-		goto out_file;
-	snprintf(path, sizeof(path), "/dev/loop%d", nr);
-	lfd = open(path, O_RDWR | O_CLOEXEC);
-	if (lfd < 0)
-		goto out_file;
-	if (ioctl(lfd, LOOP_SET_FD, ffd))
-		goto out_loop;
-	memset(&info, 0, sizeof(info));
-	info.lo_flags = LO_FLAGS_AUTOCLEAR | (ro ? LO_FLAGS_READ_ONLY : 0);
-	if (ioctl(lfd, LOOP_SET_STATUS64, &info)) {
-		ioctl(lfd, LOOP_CLR_FD, 0);
-		goto out_loop;
-	}
-	if (ro) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-		close(lfd);
-		lfd = fd;
-	}
+	lfd = loop_attach(ffd, ro, ro ? O_RDONLY : O_RDWR, path, sizeof(path));
+out:
 	close(ffd);
-	close(ctl);
-	return lfd;
-out_loop:
-	close(lfd);
-	lfd = -1;
-out_file:
-	close(ffd);
-out_ctl:
-	close(ctl);
 	return lfd;
 }
 
@@ -1112,6 +1082,137 @@ TEST_F(hz, queue_registers_ignored_while_ready)
 	EXPECT_EQ(gpa(d, O_DESC), rd(d, R_QDESC));
 	EXPECT_EQ(1, rd(d, R_QREADY));
 	EXPECT_EQ(BLK_S_OK, (blk_chain(d, BLK_T_IN, 0, 512), blk_submit(d)));
+}
+
+/* ---- queue reset (VIRTIO_F_RING_RESET) ------------------------------------ */
+
+#define WANT_RING_RESET	(WANT_DEFAULT | (1ULL << F_RING_RESET))
+
+/* Reset queue d->q alone; returns QueueReset read back (0: done). */
+static uint32_t q_reset(struct drv *d)
+{
+	wr(d, R_QSEL, d->q);
+	wr(d, R_QRESET, 1);
+	return rd(d, R_QRESET);
+}
+
+/* Enable queue d->q again with fresh rings, indices from 0. */
+static void q_reenable(struct drv *d)
+{
+	d->avail_idx = 0;
+	q_setup(d);
+}
+
+TEST_F(hz, queue_reset_offered)
+{
+	struct drv *d = &self->blk;
+
+	drv_reset(d);
+	EXPECT_TRUE(dev_features(d) & (1ULL << F_RING_RESET));
+}
+
+TEST_F(hz, queue_reset_not_negotiated_is_ignored)
+{
+	struct drv *d = &self->blk;
+
+	BLK_UP(d);
+	EXPECT_EQ(0, q_reset(d));
+	EXPECT_EQ(1, rd(d, R_QREADY));
+	EXPECT_EQ(gpa(d, O_DESC), rd(d, R_QDESC));
+	blk_chain(d, BLK_T_IN, 0, 512);
+	EXPECT_EQ(BLK_S_OK, blk_submit(d));
+	EXPECT_HEALTHY(d);
+}
+
+TEST_F(hz, queue_reset_then_enabled_again)
+{
+	struct drv *d = &self->blk;
+	uint16_t before;
+
+	ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
+		  drv_up(d, WANT_RING_RESET));
+	blk_chain(d, BLK_T_IN, 0, 512);
+	ASSERT_EQ(BLK_S_OK, blk_submit(d));
+	/* Done by the time of the next read. */
+	EXPECT_EQ(0, q_reset(d));
+	EXPECT_EQ(0, rd(d, R_QREADY));
+	EXPECT_EQ(0, rd(d, R_QNUM));
+	EXPECT_EQ(0, rd(d, R_QDESC));
+	/* The queue is off: a request now is not served. */
+	before = used(d)[1];
+	offer(d, 0);
+	kick(d, d->q);
+	msleep(100);
+	EXPECT_EQ(before, used(d)[1]);
+	/* Enabled again after DRIVER_OK: served, indices from 0. */
+	q_reenable(d);
+	EXPECT_EQ(1, rd(d, R_QREADY));
+	EXPECT_EQ(0, rd(d, R_QRESET));
+	blk_chain(d, BLK_T_IN, 0, 512);
+	EXPECT_EQ(BLK_S_OK, blk_submit(d));
+	EXPECT_EQ(1, used(d)[1]);
+	EXPECT_HEALTHY(d);
+}
+
+TEST_F(hz, queue_reset_before_driver_ok)
+{
+	struct drv *d = &self->blk;
+
+	ASSERT_TRUE(drv_negotiate(d, WANT_RING_RESET) & S_FEATURES_OK);
+	q_setup(d);
+	EXPECT_EQ(0, q_reset(d));
+	EXPECT_EQ(0, rd(d, R_QREADY));
+	EXPECT_EQ(0, rd(d, R_QDESC));
+	q_setup(d);
+	driver_ok(d);
+	blk_chain(d, BLK_T_IN, 0, 512);
+	EXPECT_EQ(BLK_S_OK, blk_submit(d));
+	EXPECT_HEALTHY(d);
+}
+
+TEST_F(hz, queue_reset_garbage)
+{
+	static const uint32_t sel[] = { 1, 99, 0xffffffff };
+	struct drv *d = &self->blk;
+
+	ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
+		  drv_up(d, WANT_RING_RESET));
+	for (unsigned int i = 0; i < ARRAY_SIZE(sel); i++) {
+		wr(d, R_QSEL, sel[i]);
+		wr(d, R_QRESET, 1);
+		EXPECT_EQ(0, rd(d, R_QRESET));
+	}
+	wr(d, R_QSEL, d->q);
+	wr(d, R_QRESET, 0);
+	wr(d, R_QRESET, 2);
+	wr(d, R_QRESET, 0xffffffff);
+	/* Disabling takes QueueReset; QueueReady 0 is ignored. */
+	wr(d, R_QREADY, 0);
+	EXPECT_EQ(1, rd(d, R_QREADY));
+	blk_chain(d, BLK_T_IN, 0, 512);
+	EXPECT_EQ(BLK_S_OK, blk_submit(d));
+	EXPECT_HEALTHY(d);
+}
+
+TEST_F(hz, queue_reset_with_io_in_flight)
+{
+	struct drv *d = &self->blk;
+
+	ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
+		  drv_up(d, WANT_RING_RESET));
+	for (unsigned int round = 0; round < 20; round++) {
+		/* The same 16 KiB read, offered eight times at once. */
+		blk_chain(d, BLK_T_IN, 0, 16384);
+		for (unsigned int i = 0; i < 8; i++)
+			offer(d, 0);
+		kick(d, d->q);
+		EXPECT_EQ(0, q_reset(d)) TH_LOG("round %u", round);
+		EXPECT_EQ(0, rd(d, R_QREADY));
+		q_reenable(d);
+	}
+	blk_chain(d, BLK_T_IN, 0, 512);
+	EXPECT_EQ(BLK_S_OK, blk_submit(d));
+	EXPECT_HEALTHY(d);
 }
 
 /* ---- descriptors and chains -------------------------------------------- */

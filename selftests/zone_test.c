@@ -28,6 +28,7 @@
  */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wsign-compare"
+#include "loop_lib.h"
 #include "kselftest_harness.h"
 
 #define ZONE_FIRST	200
@@ -247,52 +248,17 @@ static bool has_region(const struct hvisor_vhost_zone *z,
  */
 static int loop_create(char *path, size_t len, int flags)
 {
-	struct loop_info64 info;
 	char file[64];
-	int ctl, nr, ffd, lfd = -1;
+	int ffd, lfd = -1;
 
-	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	if (ctl < 0)
-		return -1;
 	snprintf(file, sizeof(file), "/tmp/zone_test.%d.XXXXXX", getpid());
 	ffd = mkstemp(file);
 	if (ffd < 0)
-		goto out_ctl;
+		return -1;
 	unlink(file);
-	if (ftruncate(ffd, LOOP_SIZE))
-		goto out_file;
-	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
-	if (nr < 0)
-		goto out_file;
-	snprintf(path, len, "/dev/loop%d", nr);
-	lfd = open(path, O_RDWR | O_CLOEXEC);
-	if (lfd < 0)
-		goto out_file;
-	if (ioctl(lfd, LOOP_SET_FD, ffd))
-		goto out_loop;
-	memset(&info, 0, sizeof(info));
-	info.lo_flags = LO_FLAGS_AUTOCLEAR;
-	if (ioctl(lfd, LOOP_SET_STATUS64, &info)) {
-		ioctl(lfd, LOOP_CLR_FD, 0);
-		goto out_loop;
-	}
-	if ((flags & O_ACCMODE) != O_RDWR) {
-		/* Open the other one first: closing the last one detaches. */
-		int fd = open(path, flags | O_CLOEXEC);
-
-		close(lfd);
-		lfd = fd;
-	}
+	if (!ftruncate(ffd, LOOP_SIZE))
+		lfd = loop_attach(ffd, false, flags, path, len);
 	close(ffd);
-	close(ctl);
-	return lfd;
-out_loop:
-	close(lfd);
-	lfd = -1;
-out_file:
-	close(ffd);
-out_ctl:
-	close(ctl);
 	return lfd;
 }
 
