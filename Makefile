@@ -75,6 +75,8 @@ help:
 	@echo '  check        deps + all, then boot each target in QEMU and run'
 	@echo '               every selftest; prints "N passed, N failed"'
 	@echo '  demo         boot arm64-6.1 and run the demo (tools/rig/demo.sh)'
+	@echo '  bench        benchmarks against baselines in the same guest'
+	@echo '               (BENCH_TARGETS="$(BENCH_TARGETS)"; tools/bench/README.md)'
 	@echo '  deps         install host packages, fetch guest kernels (tools/deps)'
 	@echo '  modules      kernel modules       -> build/<target>/ko/*.ko'
 	@echo '  tools        hvctl (static)       -> build/<arch>/bin/hvctl'
