@@ -10,8 +10,8 @@
 #
 #   @I key=value                   facts about the guest
 #   @B backing= path= wl= jobs= round= iops= kibs= lat_us= p99_us= ...
-#                                  one fio run (block; path raw, zone or
-#                                  bounce)
+#                                  one fio run (block; path raw, zone,
+#                                  bounce or hop)
 #   @C cpu= round= rtt_med_ns= ... one batch of bridge round trips
 #   @N test= path= round= ...      one network run (path veth or tap)
 #
@@ -28,15 +28,15 @@
 #   BENCH_FIO       fio launcher (default /extra/fio-<arch>/run-fio)
 #   BENCH_TOOL      hvv-bench (default /extra/hvv-bench)
 
-# fio runs "guest.sh --snap FILE VIRTIO DEV [BOUNCE]" before and after
-# each zone measurement (once per job: twice with two jobs): FILE gets
-# "notifies interrupts requests" of the zone's device VIRTIO and its disk
-# DEV; a *.pre FILE is written only once (the earliest counts), others
-# each time (the latest counts). BOUNCE (0 or 1), if given, is written to
-# hvisor_vhost's blk_force_bounce first.
-BOUNCE_PARAM=/sys/module/hvisor_vhost/parameters/blk_force_bounce
+# fio runs "guest.sh --snap FILE VIRTIO DEV [PARAM VALUE]" before and
+# after each zone measurement (once per job: twice with two jobs): FILE
+# gets "notifies interrupts requests" of the zone's device VIRTIO and its
+# disk DEV; a *.pre FILE is written only once (the earliest counts), others
+# each time (the latest counts). VALUE, if given, is written to
+# hvisor_vhost's parameter PARAM first (set before, cleared after a run).
+PARAMS=/sys/module/hvisor_vhost/parameters
 if [ "${1:-}" = --snap ]; then
-	[ -n "${5:-}" ] && echo "$5" >"$BOUNCE_PARAM"
+	[ -n "${6:-}" ] && echo "$6" >"$PARAMS/$5"
 	case $2 in *.pre) [ -s "$2" ] && exit 0 ;; esac
 	awk -v v="$3" '$1 == v {
 		for (i = 2; i <= NF; i++) {
@@ -141,10 +141,9 @@ fio_job() {
 	esac
 	if [ "$_v" != - ]; then
 		_snap="sh $SELF --snap $TMP/snap.$_n"
-		_b=
-		[ "$_path" = bounce ] && _b=1
-		echo "exec_prerun=$_snap.pre $_v $_dev ${_b:+1}"
-		echo "exec_postrun=$_snap.post $_v $_dev ${_b:+0}"
+		_p=$(path_param "$_path")
+		echo "exec_prerun=$_snap.pre $_v $_dev ${_p:+$_p 1}"
+		echo "exec_postrun=$_snap.post $_v $_dev ${_p:+$_p 0}"
 	fi
 }
 
@@ -274,18 +273,29 @@ blk_round() {
 	done
 }
 
-# The zone's data bounced through root's pages (blk_force_bounce, set
-# and cleared around each run), as for zone RAM without struct page, on
-# null_blk: one job.
+# Zone paths with a module parameter set (and cleared) around each run,
+# on null_blk, one job: "bounce", the zone's data bounced through root's
+# pages, as for zone RAM without struct page; "hop", each completion
+# finished by the queue's worker thread instead of in the completion
+# context (is the hop worth it?).
 BOUNCE_WORKLOADS="rr4k_qd1:randread:4k:1
 rr4k_qd32:randread:4k:32
 sr128k_qd8:read:128k:8
 sw128k_qd8:write:128k:8"
-bounce_round() {
-	local _wl
-	[ -w "$BOUNCE_PARAM" ] || return 0
-	for _wl in $BOUNCE_WORKLOADS; do
-		spec nullb bounce "$VD_NULL" "$_wl" 1 "$VD_NULL_V"
+HOP_WORKLOADS="rr4k_qd1:randread:4k:1
+rr4k_qd32:randread:4k:32
+rw4k_qd32:randwrite:4k:32"
+path_param() {
+	case $1 in
+	bounce) echo blk_force_bounce ;;
+	hop) echo blk_complete_in_worker ;;
+	esac
+}
+param_round() {
+	local _wl _path=$1 _wls=$2
+	[ -w "$PARAMS/$(path_param "$_path")" ] || return 0
+	for _wl in $_wls; do
+		spec nullb "$_path" "$VD_NULL" "$_wl" 1 "$VD_NULL_V"
 	done
 }
 
@@ -434,7 +444,8 @@ while [ "$_r" -le "$ROUNDS" ]; do
 	echo "@P round $_r of $ROUNDS at $(cut -d' ' -f1 /proc/uptime)s"
 	if has blk; then
 		blk_round nullb /dev/nullb0 "$VD_NULL" "$VD_NULL_V" "$_r"
-		bounce_round
+		param_round bounce "$BOUNCE_WORKLOADS"
+		param_round hop "$HOP_WORKLOADS"
 		fio_batch "$_r"
 		blk_round brd /dev/ram0 "$VD_RAM" "$VD_RAM_V" "$_r"
 		fio_batch "$_r"

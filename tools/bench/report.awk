@@ -242,12 +242,18 @@ function report_boot(boot,    i, g, k, sp, wl, j, n, line, hdr, c, t, dir, unit,
 					fmt(ratio(g SUBSEP "zone" SUBSEP "iops", g SUBSEP "raw" SUBSEP "iops"), "%.2f"),
 					fmt(ratio(g SUBSEP "zone" SUBSEP "lat_us", g SUBSEP "raw" SUBSEP "lat_us"), "%.2f"))
 			print line
-			if ((g, "bounce") in haspath) {
+			for (pi = 1; pi <= 2; pi++) {
+				p = pi == 1 ? "bounce" : "hop"
+				if (!((g, p) in haspath))
+					continue
+				label = "  (worker finishes: blk_complete_in_worker=1)"
+				if (p == "bounce")
+					label = "  (zone data bounced: blk_force_bounce=1)"
 				line = sprintf("%-6s %-18s %2s", sp[1], wlname(sp[2]), sp[3])
-				line = line sprintf(" | %-44s", "  (zone data bounced: blk_force_bounce=1)")
-				line = line blkcols(g, "bounce") sprintf(" | %6s %6s",
-					fmt(ratio(g SUBSEP "bounce" SUBSEP "iops", g SUBSEP "raw" SUBSEP "iops"), "%.2f"),
-					fmt(ratio(g SUBSEP "bounce" SUBSEP "lat_us", g SUBSEP "raw" SUBSEP "lat_us"), "%.2f"))
+				line = line sprintf(" | %-44s", label)
+				line = line blkcols(g, p) sprintf(" | %6s %6s",
+					fmt(ratio(g SUBSEP p SUBSEP "iops", g SUBSEP "raw" SUBSEP "iops"), "%.2f"),
+					fmt(ratio(g SUBSEP p SUBSEP "lat_us", g SUBSEP "raw" SUBSEP "lat_us"), "%.2f"))
 				print line
 			}
 		}
@@ -336,8 +342,8 @@ function write_json(    b, boot, i, k, g, sp, first, p, s, c, metric, n, line) {
 			split(k, sp, SUBSEP)
 			printf("%s\n        {\"backing\": %s, \"workload\": %s, \"fio\": %s, \"jobs\": %s",
 				i > 1 ? "," : "", jstr(sp[1]), jstr(sp[2]), jstr(wlrw[sp[2]]), sp[3]) > json
-			for (pi = 1; pi <= 3; pi++) {
-				p = pi == 1 ? "raw" : pi == 2 ? "zone" : "bounce"
+			for (pi = 1; pi <= 4; pi++) {
+				p = pi == 1 ? "raw" : pi == 2 ? "zone" : pi == 3 ? "bounce" : "hop"
 				if (!((g, p) in haspath))
 					continue
 				printf(",\n         %s: %s", jstr(p), jblkpath(g, p)) > json
