@@ -574,8 +574,9 @@ static int zone_del(int fd, uint32_t id)
 }
 
 /* DEV_ADD; returns the device id, 0 on failure. */
-static uint32_t dev_add(int fd, uint32_t type, uint32_t zone, uint64_t base,
-			uint32_t irq, int backend, bool ro)
+/* DEV_ADD with @queues queues (blk) or pairs (net); the id or 0. */
+static uint32_t dev_add_q(int fd, uint32_t type, uint32_t zone, uint64_t base,
+			  uint32_t irq, int backend, bool ro, uint32_t queues)
 {
 	struct hvisor_vhost_dev d;
 
@@ -586,12 +587,18 @@ static uint32_t dev_add(int fd, uint32_t type, uint32_t zone, uint64_t base,
 	d.mmio_base = base;
 	d.mmio_size = MMIO_SIZE;
 	d.backend_fd = backend;
-	d.num_queues = 1;
+	d.num_queues = queues;
 	if (type == HVISOR_VHOST_DEV_BLK && ro)
 		d.blk.flags = HVISOR_VHOST_BLK_F_RO;
 	if (xioctl(fd, HVISOR_VHOST_IOC_DEV_ADD, &d))
 		return 0;
 	return d.dev_id;
+}
+
+static uint32_t dev_add(int fd, uint32_t type, uint32_t zone, uint64_t base,
+			uint32_t irq, int backend, bool ro)
+{
+	return dev_add_q(fd, type, zone, base, irq, backend, ro, 1);
 }
 
 static int dev_del(int fd, uint32_t id)
@@ -1234,6 +1241,51 @@ TEST_F(hz, head_index_past_queue)
 	blk_chain(d, BLK_T_IN, 0, 512);
 	up_and_offer(_metadata, d, WANT_DEFAULT, QN);
 	EXPECT_NEEDS_RESET(d);
+}
+
+/*
+ * A disk with two queues, each with its own rings and worker: both serve;
+ * a broken chain on queue 1 marks the whole device NEEDS_RESET (with the
+ * config interrupt); after a reset both serve again.  Uses the net
+ * device's window and rings (no net device in this case).
+ */
+TEST_F(hz, blk_two_queues_one_broken)
+{
+	struct drv q0, q1;
+	uint32_t id;
+	int loop;
+
+	loop = loop_create(false);
+	ASSERT_LE(0, loop);
+	id = dev_add_q(self->hvv, HVISOR_VHOST_DEV_BLK, self->zone, MMIO_NET,
+		       IRQ_NET, loop, false, 2);
+	ASSERT_NE(0, id);
+	drv_init(&q0, self->hfd, self->zone, MMIO_NET, IRQ_NET, self->ram,
+		 HALF);
+	q1 = q0;
+	q1.q = 1;
+	q1.o_desc = O_NDESC;
+	q1.o_avail = O_NAVAIL;
+	q1.o_used = O_NUSED;
+
+	for (int round = 0; round < 2; round++) {
+		ASSERT_TRUE(drv_negotiate(&q0, WANT_DEFAULT) & S_FEATURES_OK);
+		q1.avail_idx = 0;
+		q_setup(&q0);
+		q_setup(&q1);
+		driver_ok(&q0);
+		EXPECT_TRUE(good_read(&q0)) TH_LOG("round %d", round);
+		EXPECT_TRUE(good_read(&q1)) TH_LOG("round %d", round);
+		EXPECT_HEALTHY(&q0);
+	}
+	/* A head index past the queue, on queue 1. */
+	offer(&q1, QN);
+	kick(&q1, 1);
+	EXPECT_NEEDS_RESET(&q0);
+
+	drv_reset(&q0);
+	EXPECT_EQ(0, dev_del(self->hvv, id));
+	close(loop);
 }
 
 TEST_F(hz, next_index_past_queue)
