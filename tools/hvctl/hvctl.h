@@ -42,6 +42,8 @@ void __printf(1, 2) err_msg(const char *fmt, ...);
 int __noreturn __printf(2, 3) usage_error(const char *cmd, const char *fmt, ...);
 bool is_help(const char *arg);
 int __noreturn option_error(const char *cmd, int c, char **argv);
+bool parse_json_opts(const char *cmd, void (*help)(FILE *out), int argc,
+		     char **argv, bool *json);
 
 /* ioctl.c: access to the module */
 const char *device_path(void);

@@ -351,27 +351,10 @@ out:
 
 int cmd_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
-	bool json = false;
-	int c;
+	bool json;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			help_list(stdout);
-			return EXIT_OK;
-		default:
-			option_error("list", c, argv);
-		}
-	}
+	if (!parse_json_opts("list", help_list, argc, argv, &json))
+		return EXIT_OK;
 	if (optind < argc)
 		usage_error("list", "unexpected argument '%s'", argv[optind]);
 	return list_run(true, true, json);

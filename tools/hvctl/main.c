@@ -71,6 +71,38 @@ int option_error(const char *cmd, int c, char **argv)
 	usage_error(cmd, "unknown option '%s'", opt);
 }
 
+/*
+ * The options of a command that has only --json and --help.  Returns false
+ * once --help has printed @help (the command then exits EXIT_OK); a bad
+ * option exits with EXIT_USAGE.  optind is left at the first operand.
+ */
+bool parse_json_opts(const char *cmd, void (*help)(FILE *out), int argc,
+		     char **argv, bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	int c;
+
+	*json = false;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			help(stdout);
+			return false;
+		default:
+			option_error(cmd, c, argv);
+		}
+	}
+	return true;
+}
+
 bool is_help(const char *arg)
 {
 	return !strcmp(arg, "--help") || !strcmp(arg, "-h");

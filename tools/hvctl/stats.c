@@ -116,32 +116,16 @@ static void print_json(const struct hvisor_vhost_dev *d,
 
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
 	struct hvisor_vhost_dev_stats *st = NULL;
 	struct hvisor_vhost_version ver;
 	struct hvisor_vhost_dev *d = NULL;
-	bool json = false, one = false, bounced;
+	bool json, one = false, bounced;
 	size_t i, n = 0, kept = 0;
 	uint32_t id = 0;
-	int c, e, fd, ret;
+	int e, fd, ret;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			help_stats(stdout);
-			return EXIT_OK;
-		default:
-			option_error("stats", c, argv);
-		}
-	}
+	if (!parse_json_opts("stats", help_stats, argc, argv, &json))
+		return EXIT_OK;
 	if (optind < argc) {
 		if (parse_u32(argv[optind], &id) || !id)
 			usage_error("stats", "bad device id '%s'", argv[optind]);
