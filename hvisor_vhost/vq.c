@@ -427,6 +427,16 @@ int hvv_vq_pop(struct hvv_vq *vq, struct hvv_chain *chain)
 void hvv_vq_unpop(struct hvv_vq *vq, unsigned int n)
 {
 	vq->last_avail_idx -= n;
+	/*
+	 * avail->idx may have been read again since these chains were
+	 * popped.  A driver never has more chains available than the ring
+	 * holds, the ones we give back included: one that claims more is
+	 * broken, as vq_fetch_avail_idx() would have found had it looked
+	 * from here.  Without this, the next pops would take more chains
+	 * than the ring has.
+	 */
+	if ((u16)(vq->avail_idx - vq->last_avail_idx) > vq->size)
+		vq_broken(vq, "avail index out of range");
 }
 
 /**
@@ -565,4 +575,34 @@ bool hvv_vq_enable_notify(struct hvv_vq *vq)
 	 */
 	virt_mb();
 	return vq_fetch_avail_idx(vq) < 0 || vq->avail_idx != seen;
+}
+
+/**
+ * hvv_vq_driver_idle() - has the driver finished with the queue for now?
+ * @vq: the queue
+ *
+ * True when the driver has taken every used entry we published, asked to
+ * be interrupted at the next one, and made nothing available since we
+ * last read avail->idx: it will not touch the ring again before we do.
+ * Only EVENT_IDX tells (through used_event); without it this is false.
+ *
+ * Context: the device's worker.
+ */
+bool hvv_vq_driver_idle(struct hvv_vq *vq)
+{
+	u16 event;
+
+	if (!vq->started || vq->broken || !vq->event_idx)
+		return false;
+	event = vq_to_cpu16(READ_ONCE(*vq_used_event(vq)));
+	if (event != READ_ONCE(vq->used_idx))
+		return false;
+	/*
+	 * The driver moves used_event at the end of a pass that may have
+	 * posted buffers: read avail->idx after used_event, so that a pass
+	 * seen ending is seen whole.  Pairs with the driver's barrier between
+	 * publishing avail->idx and moving used_event.
+	 */
+	virt_rmb();
+	return vq_to_cpu16(READ_ONCE(vq->avail->idx)) == vq->avail_idx;
 }
