@@ -169,7 +169,7 @@ bench:
 	tools/bench/run $(BENCH_TARGETS)
 
 # The parsing core under libFuzzer in user space (tools/fuzz/run --help).
-# `make check` runs each target too, for HVV_FUZZ_TIME seconds (30).
+# `make check` runs each target too, on fixed inputs (tools/fuzz/run --check).
 FUZZ_TIME ?= 60
 FUZZ_TARGETS ?=
 fuzz:
