@@ -88,6 +88,13 @@
 #define HVV_NET_WEIGHT_BYTES	SZ_512K
 /* Used entries published between two interrupt decisions on RX. */
 #define HVV_NET_RX_SIGNAL_BATCH	32
+/*
+ * A frame that needs more receive buffers than the driver posted waits
+ * at most this long, looked at again every HVV_NET_RX_SHORT_POLL (see
+ * net_rx_short_give_up()).
+ */
+#define HVV_NET_RX_SHORT_WAIT	msecs_to_jiffies(100)
+#define HVV_NET_RX_SHORT_POLL	msecs_to_jiffies(10)
 #define HVV_NET_DEFAULT_MTU	ETH_DATA_LEN
 #define HVV_NET_MIN_MTU		ETH_MIN_MTU
 #define HVV_NET_MAX_MTU		(HVV_NET_MAX_FRAME - VLAN_ETH_HLEN)
@@ -172,6 +179,10 @@ struct hvv_net;
  * @table: poll table that puts @wait on the socket's wait queue
  * @tx_blocked: the socket refused a frame for lack of room: TX waits for
  *	a write-space wakeup (read in the wakeup)
+ * @rx_short: the tap's next frame waits for more receive buffers than the
+ *	driver has posted, since @rx_short_since (jiffies)
+ * @rx_short_since: see @rx_short
+ * @rx_short_timer: looks at the waiting frame again
  * @chain: scratch chain for hvv_vq_pop()
  * @iov: scratch segments of one frame
  * @bufs: scratch receive buffers of one frame
@@ -193,6 +204,9 @@ struct hvv_net_pair {
 	wait_queue_entry_t wait;
 	poll_table table;
 	bool tx_blocked;
+	bool rx_short;
+	unsigned long rx_short_since;
+	struct timer_list rx_short_timer;
 
 	struct hvv_chain *chain;
 	struct kvec *iov;
@@ -723,8 +737,9 @@ static void net_rx_publish(struct hvv_net_pair *p, struct hvv_vq *vq,
  * Receive the next frame of @p's tap, @len bytes without header, into the
  * driver's buffers of @vq (@p's receive queue, or the one of the pair that
  * takes @p's frames).  Returns 0 when the frame was delivered or dropped,
- * -EAGAIN when the driver has not posted enough buffers (nothing
- * consumed), -EIO when the ring is broken, -EBADFD when the tap went away.
+ * -EAGAIN when the driver has posted no buffer, -ENOSPC when it posted
+ * some but not enough (nothing consumed in both cases), -EIO when the
+ * ring is broken, -EBADFD when the tap went away.
  */
 static int net_rx_frame(struct hvv_net_pair *p, struct hvv_vq *vq,
 			unsigned int len, unsigned int *pending)
@@ -818,7 +833,7 @@ no_bufs:
 		return -EAGAIN;
 	}
 	hvv_vq_unpop(vq, nbufs);
-	return -EAGAIN;
+	return ngood ? -ENOSPC : -EAGAIN;
 
 too_big:
 	hvv_vq_unpop(vq, nbufs);
@@ -827,6 +842,52 @@ too_big:
 	atomic64_inc(&dev->stats.errors);
 	net_rx_discard(p);
 	return 0;
+}
+
+static void net_rx_short_timeout(struct timer_list *t)
+{
+	struct hvv_net_pair *p = from_timer(p, t, rx_short_timer);
+
+	net_kick_rx(p);
+}
+
+/*
+ * @p's next frame needs more buffers than the driver has posted in @vq,
+ * and no more came when we asked to be notified.  Should we drop it?
+ *
+ * A driver may wait for us before it posts more: Linux's virtio_net
+ * refills its ring only once half of it is used, and half a small ring of
+ * small buffers cannot hold a 64 KiB GSO frame.  Waiting would then stop
+ * the tap for good.  So, as a NIC out of descriptors does, drop the frame
+ * once the driver has taken everything we gave it and posted nothing
+ * since (it will not move again before we do), or once it has waited
+ * HVV_NET_RX_SHORT_WAIT (a driver without EVENT_IDX does not show that).
+ * Until then the timer looks again, since the driver finishing its pass
+ * notifies nobody.  Caller holds p->mutex.
+ */
+static bool net_rx_short_give_up(struct hvv_net_pair *p, struct hvv_vq *vq)
+{
+	if (!p->rx_short) {
+		p->rx_short = true;
+		p->rx_short_since = jiffies;
+	}
+	if (hvv_vq_driver_idle(vq) ||
+	    time_after_eq(jiffies, p->rx_short_since + HVV_NET_RX_SHORT_WAIT))
+		return true;
+	mod_timer(&p->rx_short_timer, jiffies + HVV_NET_RX_SHORT_POLL);
+	return false;
+}
+
+/* Drop @p's next frame, @len bytes, for want of receive buffers. */
+static void net_rx_drop_short(struct hvv_net_pair *p, int len)
+{
+	struct hvv_device *dev = p->net->dev;
+
+	pr_info_ratelimited("zone %u dev %u: dropped a %d-byte frame: the driver posted too few receive buffers for it\n",
+			    dev->zone->id, dev->id, len);
+	atomic64_inc(&dev->stats.errors);
+	net_rx_discard(p);
+	p->rx_short = false;
 }
 
 /*
@@ -853,7 +914,7 @@ static bool net_rx_sock(struct hvv_net_pair *p, struct hvv_vq *vq,
 			return false;
 		}
 		ret = net_rx_frame(p, vq, len, pending);
-		if (ret == -EAGAIN) {
+		if (ret == -EAGAIN || ret == -ENOSPC) {
 			/*
 			 * Not enough buffers: the frame waits in the tap until
 			 * the driver posts more and notifies us.
@@ -862,8 +923,14 @@ static bool net_rx_sock(struct hvv_net_pair *p, struct hvv_vq *vq,
 				hvv_vq_disable_notify(vq);
 				continue;
 			}
+			if (ret == -ENOSPC && net_rx_short_give_up(p, vq)) {
+				hvv_vq_disable_notify(vq);
+				net_rx_drop_short(p, len);
+				continue;
+			}
 			return true;
 		}
+		p->rx_short = false;
 		if (ret == -EBADFD) {
 			net_backend_lost(p);
 			return false;
@@ -1168,6 +1235,7 @@ static int net_alloc_pair(struct hvv_net *net, unsigned int i)
 	mutex_init(&p->mutex);
 	init_waitqueue_func_entry(&p->wait, net_poll_wake);
 	init_poll_funcptr(&p->table, net_poll_queue);
+	timer_setup(&p->rx_short_timer, net_rx_short_timeout, 0);
 	p->chain = kmalloc(sizeof(*p->chain), GFP_KERNEL);
 	p->iov = kmalloc_array(HVV_NET_MAX_IOV, sizeof(*p->iov), GFP_KERNEL);
 	p->bufs = kmalloc_array(HVV_NET_RX_MAX_BUFS, sizeof(*p->bufs),
@@ -1414,6 +1482,7 @@ static int hvv_net_start(struct hvv_device *dev)
 		mutex_lock(&p->mutex);
 		WRITE_ONCE(p->running, true);
 		p->tx_blocked = false;
+		p->rx_short = false;
 		if (p->file)
 			net_poll_start(p);
 		mutex_unlock(&p->mutex);
@@ -1447,7 +1516,10 @@ static void hvv_net_stop(struct hvv_device *dev)
 		WRITE_ONCE(p->running, false);
 		net_poll_stop(p);
 		p->tx_blocked = false;
+		p->rx_short = false;
 		mutex_unlock(&p->mutex);
+		/* Not armed again: that takes p->running, under p->mutex. */
+		del_timer_sync(&p->rx_short_timer);
 	}
 	/*
 	 * Work queued by a wakeup before that finds nothing running; the

@@ -132,6 +132,7 @@ void hvv_vq_unpop(struct hvv_vq *vq, unsigned int n);
 void hvv_vq_push(struct hvv_vq *vq, u16 head, u32 len);
 void hvv_vq_signal(struct hvv_vq *vq);
 bool hvv_vq_enable_notify(struct hvv_vq *vq);
+bool hvv_vq_driver_idle(struct hvv_vq *vq);
 void hvv_vq_disable_notify(struct hvv_vq *vq);
 
 #endif /* HVISOR_VHOST_VQ_H */
