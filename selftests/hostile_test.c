@@ -2038,6 +2038,63 @@ TEST_F(hz, net_control_commands_malformed)
 	EXPECT_EQ(NET_OK, net_ctrl_cmd(d, 3, true));
 }
 
+#define F_NET_MQ	22
+
+/* VIRTIO_NET_CTRL_MQ VQ_PAIRS_SET of @n pairs, @len bytes of command. */
+static int net_mq_set(struct drv *d, uint8_t cmd, uint16_t n, uint32_t len)
+{
+	volatile uint8_t *c = d->ram + O_NHDR;
+
+	c[0] = 4;			/* VIRTIO_NET_CTRL_MQ */
+	c[1] = cmd;
+	c[2] = n & 0xff;
+	c[3] = n >> 8;
+	c[4] = 0;
+	return net_ctrl_cmd(d, len, true);
+}
+
+/*
+ * A two-pair device without a tap: pair counts out of range, commands of
+ * the wrong size or kind are refused; queues never set up are kicked;
+ * without MQ the control queue moves to index 2 and refuses MQ commands.
+ */
+TEST_F(hz, net_mq_commands_hostile)
+{
+	struct drv *d = &self->net;
+	static const uint32_t stray[] = { 2, 3, 5, 7, 100, 0xffff, ~0u };
+	unsigned int i;
+
+	self->net_id = dev_add_q(self->hvv, HVISOR_VHOST_DEV_NET, self->zone,
+				 MMIO_NET, IRQ_NET, -1, false, 2);
+	ASSERT_NE(0, self->net_id);
+	d->q = 4;			/* the control queue with MQ and 2 pairs */
+	ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
+		  drv_up(d, (1ULL << F_VERSION_1) | (1ULL << F_NET_CTRL_VQ) |
+			    (1ULL << F_NET_MQ)));
+	EXPECT_EQ(NET_ERR, net_mq_set(d, 0, 0, 4));
+	EXPECT_EQ(NET_ERR, net_mq_set(d, 0, 3, 4));
+	EXPECT_EQ(NET_ERR, net_mq_set(d, 0, 0xffff, 4));
+	EXPECT_EQ(NET_ERR, net_mq_set(d, 0, 2, 3));	/* short */
+	EXPECT_EQ(NET_ERR, net_mq_set(d, 0, 2, 5));	/* long */
+	EXPECT_EQ(NET_ERR, net_mq_set(d, 1, 2, 4));	/* RSS: not offered */
+	EXPECT_EQ(NET_OK, net_mq_set(d, 0, 2, 4));
+	/* Queues of both pairs, never made ready, and queues that are not. */
+	for (i = 0; i < sizeof(stray) / sizeof(stray[0]); i++)
+		kick(d, stray[i]);
+	EXPECT_EQ(NET_OK, net_mq_set(d, 0, 1, 4));
+	EXPECT_EQ(NET_OK, net_mq_set(d, 0, 2, 4));
+	EXPECT_HEALTHY(d);
+
+	drv_reset(d);
+	d->q = 2;			/* the control queue without MQ */
+	ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
+		  drv_up(d, (1ULL << F_VERSION_1) | (1ULL << F_NET_CTRL_VQ)));
+	EXPECT_EQ(NET_ERR, net_mq_set(d, 0, 1, 4));
+	for (i = 0; i < sizeof(stray) / sizeof(stray[0]); i++)
+		kick(d, stray[i]);
+	EXPECT_HEALTHY(d);
+}
+
 /*
  * Bring the tap up and send one broadcast frame of @len bytes (60 to
  * 9014) out of it, to the zone; the tap's MTU grows to carry it.
