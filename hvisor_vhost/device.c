@@ -439,7 +439,8 @@ static int device_init_vqs(struct hvv_device *dev)
 	return 0;
 }
 
-static int device_create(struct hvisor_vhost_dev *args, dev_t devt)
+static int device_create(struct hvisor_vhost_dev *args, dev_t devt,
+			 u32 flags)
 {
 	const struct hvv_dev_ops *ops = dev_type(args->type);
 	struct hvv_device *dev;
@@ -470,6 +471,7 @@ static int device_create(struct hvisor_vhost_dev *args, dev_t devt)
 		ret = PTR_ERR(dev);
 		goto out;
 	}
+	dev->flags = flags;
 	ret = ops->create(dev, args, devt);
 	if (ret) {
 		device_free(dev);
@@ -502,23 +504,29 @@ out:
  */
 int hvv_device_add(struct hvisor_vhost_dev *args)
 {
-	return device_create(args, 0);
+	return device_create(args, 0, 0);
 }
 
 /**
- * hvv_device_add_bdev() - create a virtio-blk device on a block device
+ * hvv_device_add_dt() - create a device the device tree declares
  * @args: as for hvv_device_add(); backend_fd is ignored
- * @devt: the block device (the device tree names it by path)
+ * @devt: virtio-blk: the block device (the device tree names it by path);
+ *	virtio-net: 0 (the device starts without a tap)
+ *
+ * DEV_NEXT reports the device with HVISOR_VHOST_DEV_F_DT.
  *
  * Return: as hvv_device_add(); -ENXIO (among others) while no disk has
  * that number yet.
  */
-int hvv_device_add_bdev(struct hvisor_vhost_dev *args, dev_t devt)
+int hvv_device_add_dt(struct hvisor_vhost_dev *args, dev_t devt)
 {
-	if (!devt || args->type != HVISOR_VHOST_DEV_BLK)
+	bool blk = args->type == HVISOR_VHOST_DEV_BLK;
+
+	/* A disk comes with its block device, a net device without a tap. */
+	if (blk != !!devt)
 		return -EINVAL;
 	args->backend_fd = -1;
-	return device_create(args, devt);
+	return device_create(args, devt, HVISOR_VHOST_DEV_F_DT);
 }
 
 /*
@@ -643,6 +651,7 @@ int hvv_device_next(struct hvisor_vhost_dev *info)
 		info->mmio_size = best->mmio_size;
 		info->backend_fd = -1;
 		info->num_queues = best->nr_vqs;
+		info->flags = best->flags;
 		best->ops->fill_info(best, info);
 	}
 	mutex_unlock(&hvv_lock);

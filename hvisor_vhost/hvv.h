@@ -53,6 +53,7 @@ struct hvv_region {
  * struct hvv_zone - a guest zone: its id and RAM
  * @node: entry in the zone registry (hvv_lock)
  * @id: hypervisor zone id (>= 1)
+ * @flags: HVISOR_VHOST_ZONE_F_* (ZONE_NEXT reports them)
  * @nr_devices: devices that point at this zone (hvv_lock); a zone with
  *	devices cannot be removed, so its mappings outlive every device
  * @nr_regions: valid entries in @regions
@@ -61,6 +62,7 @@ struct hvv_region {
 struct hvv_zone {
 	struct list_head node;
 	u32 id;
+	u32 flags;
 	unsigned int nr_devices;
 	unsigned int nr_regions;
 	struct hvv_region regions[HVISOR_VHOST_MAX_REGIONS];
@@ -71,6 +73,7 @@ void *hvv_zone_map(const struct hvv_zone *zone, u64 gpa, u64 len);
 const struct hvv_region *hvv_zone_region(const struct hvv_zone *zone,
 					 u64 gpa, u64 len);
 int hvv_zone_add(const struct hvisor_vhost_zone *uz);
+int hvv_zone_add_dt(const struct hvisor_vhost_zone *uz);
 int hvv_zone_del(u32 id);
 int hvv_zone_next(struct hvisor_vhost_zone *uz);
 struct hvv_zone *hvv_zone_find(u32 id);
@@ -153,6 +156,7 @@ struct hvv_dev_ops {
  * @mmio_base: guest-physical base of the register window
  * @mmio_size: window size
  * @irq: interrupt injected into the zone
+ * @flags: HVISOR_VHOST_DEV_F_* (DEV_NEXT reports them)
  * @ops: the device type
  * @priv: the device type's state
  * @config: config space (little-endian), @config_len bytes, owned by @priv
@@ -192,6 +196,7 @@ struct hvv_device {
 	u64 mmio_base;
 	u64 mmio_size;
 	u32 irq;
+	u32 flags;
 	const struct hvv_dev_ops *ops;
 	void *priv;
 	u8 *config;
@@ -231,7 +236,7 @@ static inline bool hvv_has_feature(const struct hvv_device *dev,
 extern struct mutex hvv_lock;
 extern struct list_head hvv_devices;
 int hvv_device_add(struct hvisor_vhost_dev *args);
-int hvv_device_add_bdev(struct hvisor_vhost_dev *args, dev_t devt);
+int hvv_device_add_dt(struct hvisor_vhost_dev *args, dev_t devt);
 int hvv_device_del_at(u32 zone_id, u64 mmio_base);
 int hvv_device_del(u32 id);
 int hvv_device_next(struct hvisor_vhost_dev *info);

@@ -117,7 +117,7 @@ static int of_blk_try(struct hvv_of_dev *od)
 	ret = of_lookup_bdev(od->path, &devt);
 	if (ret)
 		return ret;
-	ret = hvv_device_add_bdev(&args, devt);
+	ret = hvv_device_add_dt(&args, devt);
 	/* The zone was deleted meanwhile: no use waiting for the disk. */
 	if (ret == -ENOENT)
 		ret = -ESRCH;
@@ -282,7 +282,7 @@ static void of_dev_free(struct hvv_of_dev *od)
 static void of_net_create(struct hvv_of_dev *od)
 {
 	struct hvisor_vhost_dev args = od->args;
-	int ret = hvv_device_add(&args);
+	int ret = hvv_device_add_dt(&args, 0);
 
 	if (ret) {
 		pr_err("%s: refused (%pe): device not created\n", od->name,
@@ -386,7 +386,7 @@ static void of_zone(struct device_node *zn)
 		z.regions[i].host_phys = ram[3 * i + 1];
 		z.regions[i].size = ram[3 * i + 2];
 	}
-	ret = hvv_zone_add(&z);
+	ret = hvv_zone_add_dt(&z);
 	if (ret) {
 		pr_err("%pOF: zone %u refused (%pe): zone and its devices skipped\n",
 		       zn, id, ERR_PTR(ret));

@@ -139,7 +139,8 @@ static int zone_check(const struct hvisor_vhost_zone *uz)
 	int ret;
 
 	if (!uz->zone_id || !uz->nr_regions ||
-	    uz->nr_regions > HVISOR_VHOST_MAX_REGIONS)
+	    uz->nr_regions > HVISOR_VHOST_MAX_REGIONS ||
+	    uz->flags || uz->reserved0)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(uz->reserved); i++)
 		if (uz->reserved[i])
@@ -216,14 +217,7 @@ static int region_cmp(const void *a, const void *b)
 	return ra->gpa < rb->gpa ? -1 : ra->gpa > rb->gpa;
 }
 
-/**
- * hvv_zone_add() - create a zone (ZONE_ADD)
- * @uz: the zone as user space described it
- *
- * Return: 0, -EINVAL on a malformed description, -EEXIST if the id is
- * taken, -ENOSPC when the table is full, -ENOMEM.
- */
-int hvv_zone_add(const struct hvisor_vhost_zone *uz)
+static int zone_add(const struct hvisor_vhost_zone *uz, u32 flags)
 {
 	struct hvv_zone *zone;
 	int ret;
@@ -247,6 +241,7 @@ int hvv_zone_add(const struct hvisor_vhost_zone *uz)
 		goto out;
 	}
 	zone->id = uz->zone_id;
+	zone->flags = flags;
 	ret = zone_map(zone, uz);
 	if (ret) {
 		zone_unmap(zone);
@@ -262,6 +257,31 @@ int hvv_zone_add(const struct hvisor_vhost_zone *uz)
 out:
 	mutex_unlock(&hvv_lock);
 	return ret;
+}
+
+/**
+ * hvv_zone_add() - create a zone (ZONE_ADD)
+ * @uz: the zone as user space described it
+ *
+ * Return: 0, -EINVAL on a malformed description, -EEXIST if the id is
+ * taken, -ENOSPC when the table is full, -ENOMEM.
+ */
+int hvv_zone_add(const struct hvisor_vhost_zone *uz)
+{
+	return zone_add(uz, 0);
+}
+
+/**
+ * hvv_zone_add_dt() - create a zone the device tree declares
+ * @uz: the zone, as hvv_zone_add() takes it
+ *
+ * ZONE_NEXT reports it with HVISOR_VHOST_ZONE_F_DT.
+ *
+ * Return: as hvv_zone_add().
+ */
+int hvv_zone_add_dt(const struct hvisor_vhost_zone *uz)
+{
+	return zone_add(uz, HVISOR_VHOST_ZONE_F_DT);
 }
 
 static void zone_free(struct hvv_zone *zone)
@@ -316,6 +336,7 @@ int hvv_zone_next(struct hvisor_vhost_zone *uz)
 		memset(uz, 0, sizeof(*uz));
 		uz->zone_id = best->id;
 		uz->nr_regions = best->nr_regions;
+		uz->flags = best->flags;
 		for (i = 0; i < best->nr_regions; i++) {
 			uz->regions[i].guest_phys = best->regions[i].gpa;
 			uz->regions[i].host_phys = best->regions[i].hpa;

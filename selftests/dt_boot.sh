@@ -81,12 +81,12 @@ check "insmod hvisor_vhost.ko $PARAMS dt_blk_wait=60" \
 
 "$HVCTL" list --json >"$TMP/json" 2>&1
 G=$((0x40000000)) S=$((0x38000000))
-grep -qF "{\"zones\":[{\"id\":9,\"regions\":[{\"guest_phys\":$G,\"host_phys\":$G,\"size\":$S}]}]" "$TMP/json" &&
-	ok "zone 9 exists, with the RAM the tree declares, and no other zone" ||
-	nok "zone 9 exists, with the RAM the tree declares, and no other zone" "$(cat "$TMP/json")"
+grep -qF "{\"zones\":[{\"id\":9,\"from_dt\":true,\"regions\":[{\"guest_phys\":$G,\"host_phys\":$G,\"size\":$S}]}]" "$TMP/json" &&
+	ok "zone 9 exists, from the tree, with the RAM it declares, and no other zone" ||
+	nok "zone 9 exists, from the tree, with the RAM it declares, and no other zone" "$(cat "$TMP/json")"
 o=$(dev_at $NET)
 case $o in
-*'"irq":82,'*'"mac":"52:54:00:00:09:01"'*'"tap":"","attached":0'*)
+*'"irq":82,'*'"from_dt":true,'*'"mac":"52:54:00:00:09:01"'*'"tap":"","attached":0'*)
 	ok "the net device exists, irq 32 + SPI 0x32, its MAC, no tap (link down)" ;;
 *)	nok "the net device exists, irq 32 + SPI 0x32, its MAC, no tap (link down)" "$o" ;;
 esac
@@ -112,7 +112,7 @@ check "the two disks come up once their block devices exist" \
 		'$HVCTL' list --json | grep -q '\"mmio_base\":$BLK1,'" || bail "no disks"
 o=$(dev_at $BLK0)
 case $o in
-*'"irq":80,'*'"read_only":false,"serial":"dt-disk-0",'*'"backing":"/dev/ram0"'*)
+*'"irq":80,'*'"from_dt":true,'*'"read_only":false,"serial":"dt-disk-0",'*'"backing":"/dev/ram0"'*)
 	ok "disk 0: irq 80, read-write, serial dt-disk-0, on /dev/ram0" ;;
 *)	nok "disk 0: irq 80, read-write, serial dt-disk-0, on /dev/ram0" "$o" ;;
 esac
@@ -122,6 +122,10 @@ case $o in
 	ok "disk 1: irq 81, read-only, on /dev/ram1" ;;
 *)	nok "disk 1: irq 81, read-only, on /dev/ram1" "$o" ;;
 esac
+
+n=$("$HVCTL" list | grep -c ' \[device tree\]$')
+[ "$n" = 4 ] && ok "hvctl list marks the zone and the three devices [device tree]" ||
+	nok "hvctl list marks the zone and the three devices [device tree]" "$("$HVCTL" list)"
 
 # --- the loopback zone uses them ------------------------------------------------
 

@@ -90,7 +90,8 @@ LOOPS="$L0 $L1 $L2"
 
 t "zone add --identity-ram" 0 '' "$HVCTL" zone add $ZONE --identity-ram
 t "zone list shows the zone" 0 "^$ZONE " "$HVCTL" zone list
-t "zone list --json shows the zone" 0 "{\"id\":$ZONE,\"regions\":\[{" \
+t "zone list --json shows the zone, not from the device tree" 0 \
+	"{\"id\":$ZONE,\"from_dt\":false,\"regions\":\[{" \
 	"$HVCTL" zone list --json
 t "zone add of an existing zone exits 1" 1 "zone $ZONE already exists" \
 	"$HVCTL" zone add $ZONE --identity-ram
@@ -102,8 +103,8 @@ D0=$(cat "$OUT")
 t "list shows the device" 0 \
 	"^$D0 *blk *$ZONE *0x1000000000 *0x200 *40 .*$L0 (image $TMP/a.img) 1.0 MiB (2048 sectors) rw serial \"hvctl-test\"" \
 	"$HVCTL" list
-t "list --json shows the device" 0 \
-	"{\"id\":$D0,\"type\":\"blk\",\"type_id\":2,\"zone\":$ZONE,\"mmio_base\":68719476736,\"mmio_size\":512,\"irq\":40,.*\"blk\":{\"read_only\":false,\"serial\":\"hvctl-test\",\"capacity_sectors\":2048,\"backing\":\"$L0\",\"image\":\"$TMP/a.img\"}}" \
+t "list --json shows the device, not from the device tree" 0 \
+	"{\"id\":$D0,\"type\":\"blk\",\"type_id\":2,\"zone\":$ZONE,\"mmio_base\":68719476736,\"mmio_size\":512,\"irq\":40,\"queues\":[0-9]*,\"from_dt\":false,\"blk\":{\"read_only\":false,\"serial\":\"hvctl-test\",\"capacity_sectors\":2048,\"backing\":\"$L0\",\"image\":\"$TMP/a.img\"}}" \
 	"$HVCTL" list --json
 
 t "add-blk of a claimed device exits 1" 1 "$L0 is already in use" \

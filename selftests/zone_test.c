@@ -310,6 +310,8 @@ TEST_F(zone, add_next_del_round_trip)
 	EXPECT_TRUE(has_region(&out, &z.regions[0]));
 	EXPECT_TRUE(has_region(&out, &z.regions[1]));
 	EXPECT_TRUE(is_zero(out.reserved, sizeof(out.reserved)));
+	EXPECT_EQ(0, out.flags);	/* not from the device tree */
+	EXPECT_EQ(0, out.reserved0);
 	for (i = 0; i < HVISOR_VHOST_MAX_REGIONS; i++)
 		EXPECT_EQ(0, out.regions[i].reserved);
 	for (i = out.nr_regions; i < HVISOR_VHOST_MAX_REGIONS; i++)
@@ -407,7 +409,7 @@ TEST_F(zone, bad_description_einval)
 	struct hvisor_vhost_zone z;
 	unsigned int i;
 
-	for (i = 0; i < 13; i++) {
+	for (i = 0; i < 15; i++) {
 		zone1(&z, 213, self->ram);
 		switch (i) {
 		case 0:
@@ -440,7 +442,13 @@ TEST_F(zone, bad_description_einval)
 			z.regions[0].reserved = 1;
 			break;
 		case 9:
-			z.reserved[2] = 1;
+			z.reserved[1] = 1;
+			break;
+		case 13:	/* only the device tree makes DT zones */
+			z.flags = HVISOR_VHOST_ZONE_F_DT;
+			break;
+		case 14:
+			z.reserved0 = 1;
 			break;
 		case 10:	/* a stale entry past nr_regions */
 			region(&z.regions[1], GPA_BASE + 8 * MIB,
@@ -836,8 +844,8 @@ TEST_F(dev, bad_parameters_einval)
 		case 4:
 			d.type = 0;
 			break;
-		case 5:
-			d.flags = 1;
+		case 5:	/* only the device tree makes DT devices */
+			d.flags = HVISOR_VHOST_DEV_F_DT;
 			break;
 		case 6:
 			d.reserved[3] = 1;

@@ -19,12 +19,16 @@ void help_list(FILE *out)
 		"\n"
 		"List the zones (id and RAM regions) and the devices (id, type,\n"
 		"zone, MMIO window, IRQ, queues and backend) of the module.\n"
+		"Zones and devices the device tree declared (made when the\n"
+		"module loaded, and again at the next load if deleted) are\n"
+		"marked [device tree].\n"
 		"\n"
 		"  --json   print one JSON object:\n"
-		"           {\"zones\": [{\"id\", \"regions\": [{\"guest_phys\",\n"
-		"             \"host_phys\", \"size\"}]}],\n"
+		"           {\"zones\": [{\"id\", \"from_dt\", \"regions\":\n"
+		"             [{\"guest_phys\", \"host_phys\", \"size\"}]}],\n"
 		"            \"devices\": [{\"id\", \"type\", \"zone\", \"mmio_base\",\n"
-		"             \"mmio_size\", \"irq\", \"queues\", \"blk\" or \"net\"}]}\n"
+		"             \"mmio_size\", \"irq\", \"queues\", \"from_dt\",\n"
+		"             \"blk\" or \"net\"}]}\n"
 		"           with numbers as JSON integers; \"blk\" holds\n"
 		"           {\"read_only\", \"serial\", \"capacity_sectors\",\n"
 		"           \"backing\" (/dev/NAME), \"image\" (the file behind a loop\n"
@@ -173,10 +177,12 @@ static void text_zones(const struct hvisor_vhost_zone *z, size_t n)
 				printf("%-6s ", "");
 			else
 				printf("%-6u ", z[i].zone_id);
-			printf("0x%016llx 0x%016llx 0x%llx (%s)\n",
+			printf("0x%016llx 0x%016llx 0x%llx (%s)%s\n",
 			       (unsigned long long)reg->guest_phys,
 			       (unsigned long long)reg->host_phys,
-			       (unsigned long long)reg->size, sz);
+			       (unsigned long long)reg->size, sz,
+			       !r && z[i].flags & HVISOR_VHOST_ZONE_F_DT ?
+			       " [device tree]" : "");
 		}
 		if (!z[i].nr_regions)
 			printf("%-6u (no regions)\n", z[i].zone_id);
@@ -236,6 +242,8 @@ static void text_devs(const struct hvisor_vhost_dev *d, size_t n)
 		       (unsigned long long)d[i].mmio_size, d[i].irq,
 		       d[i].num_queues);
 		text_backend(&d[i]);
+		if (d[i].flags & HVISOR_VHOST_DEV_F_DT)
+			printf(" [device tree]");
 		putchar('\n');
 	}
 }
@@ -246,8 +254,9 @@ static void json_zones(const struct hvisor_vhost_zone *z, size_t n)
 
 	printf("\"zones\":[");
 	for (i = 0; i < n; i++) {
-		printf("%s{\"id\":%u,\"regions\":[", i ? "," : "",
-		       z[i].zone_id);
+		printf("%s{\"id\":%u,\"from_dt\":%s,\"regions\":[",
+		       i ? "," : "", z[i].zone_id,
+		       z[i].flags & HVISOR_VHOST_ZONE_F_DT ? "true" : "false");
 		for (r = 0; r < z[i].nr_regions; r++) {
 			const struct hvisor_vhost_region *reg = &z[i].regions[r];
 
@@ -276,6 +285,8 @@ static void json_devs(const struct hvisor_vhost_dev *d, size_t n)
 		       (unsigned long long)d[i].mmio_base,
 		       (unsigned long long)d[i].mmio_size, d[i].irq,
 		       d[i].num_queues);
+		printf(",\"from_dt\":%s",
+		       d[i].flags & HVISOR_VHOST_DEV_F_DT ? "true" : "false");
 		if (d[i].type == HVISOR_VHOST_DEV_BLK) {
 			printf(",\"blk\":{\"read_only\":%s,\"serial\":",
 			       d[i].blk.flags & HVISOR_VHOST_BLK_F_RO ?

@@ -60,10 +60,15 @@ struct hvisor_vhost_region {
 	__u64 reserved;
 };
 
+/* hvisor_vhost_zone.flags (ZONE_NEXT): declared in the device tree. */
+#define HVISOR_VHOST_ZONE_F_DT		_BITUL(0)
+
 /**
  * struct hvisor_vhost_zone - a guest zone and its RAM
  * @zone_id: hypervisor zone id, >= 1 (0 is root)
  * @nr_regions: number of valid entries in @regions, 1..HVISOR_VHOST_MAX_REGIONS
+ * @flags: (in, ZONE_ADD) zero; (out, ZONE_NEXT) HVISOR_VHOST_ZONE_F_*
+ * @reserved0: zero
  * @reserved: zero
  * @regions: the RAM regions; they must not overlap each other, neither in
  *	guest-physical nor in host-physical space
@@ -71,9 +76,17 @@ struct hvisor_vhost_region {
 struct hvisor_vhost_zone {
 	__u32 zone_id;
 	__u32 nr_regions;
-	__u64 reserved[3];
+	__u32 flags;
+	__u32 reserved0;
+	__u64 reserved[2];
 	struct hvisor_vhost_region regions[HVISOR_VHOST_MAX_REGIONS];
 };
+
+/*
+ * hvisor_vhost_dev.flags (DEV_NEXT): declared in the device tree, made
+ * when the module loaded (a DEV_DEL'd one comes back at the next load).
+ */
+#define HVISOR_VHOST_DEV_F_DT		_BITUL(0)
 
 /* Device types are virtio device ids. */
 #define HVISOR_VHOST_DEV_NET		1
@@ -151,7 +164,7 @@ struct hvisor_vhost_net_params {
  * @backend_fd: (in) block device or tap fd; -1 for none (net only: the
  *	device then starts with its link down, see DEV_ATTACH)
  * @num_queues: requested queues (blk) or queue pairs (net); 0 for default
- * @flags: zero
+ * @flags: (in, DEV_ADD) zero; (out, DEV_NEXT) HVISOR_VHOST_DEV_F_*
  * @reserved0: zero
  * @blk: parameters when @type is HVISOR_VHOST_DEV_BLK
  * @net: parameters when @type is HVISOR_VHOST_DEV_NET
