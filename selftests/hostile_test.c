@@ -2159,6 +2159,17 @@ static bool tap_send_frame(const char *name)
 	return tap_send_sized(name, 60);
 }
 
+/* Make @d drive the receive queue of pair 0; its descriptor table. */
+static volatile struct vdesc *net_rx_queue(struct drv *d)
+{
+	d->q = 0;
+	d->num = QN;
+	d->o_desc = 0x12000;
+	d->o_avail = 0x13000;
+	d->o_used = 0x14000;
+	return qdesc(d);
+}
+
 TEST_F(hz, net_rx_buffers_unfit)
 {
 	struct drv *d = &self->net;
@@ -2166,12 +2177,7 @@ TEST_F(hz, net_rx_buffers_unfit)
 
 	if (!net_add(self))
 		SKIP(return, "no tap: %s", strerror(errno));
-	d->q = 0;			/* receiveq of pair 0 */
-	d->num = QN;
-	d->o_desc = 0x12000;
-	d->o_avail = 0x13000;
-	d->o_used = 0x14000;
-	t = qdesc(d);
+	t = net_rx_queue(d);
 	/* Readable only; 4 writable bytes, less than the header; 2 KiB. */
 	set_desc(t, 0, gpa(d, 0x15000), 2048, 0, 0);
 	set_desc(t, 1, gpa(d, 0x16000), 4, D_WRITE, 0);
@@ -2216,12 +2222,7 @@ static void net_rx_short(struct __test_metadata *_metadata,
 
 	if (!net_add(self))
 		SKIP(return, "no tap: %s", strerror(errno));
-	d->q = 0;			/* receiveq of pair 0 */
-	d->num = QN;
-	d->o_desc = 0x12000;
-	d->o_avail = 0x13000;
-	d->o_used = 0x14000;
-	t = qdesc(d);
+	t = net_rx_queue(d);
 	for (i = 0; i < 4; i++)
 		set_desc(t, i, gpa(d, 0x15000 + 0x1000 * i), 2048, D_WRITE, 0);
 	if (event_idx)
