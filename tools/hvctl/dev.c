@@ -12,8 +12,6 @@
 
 #include "hvctl.h"
 
-#define DEFAULT_MMIO_SIZE	0x200
-
 void help_add_blk(FILE *out)
 {
 	fprintf(out,
@@ -220,6 +218,56 @@ static int open_backing(const char *path, bool ro, char *loop, size_t len)
 	return fd;
 }
 
+/*
+ * Option @c with argument @arg, if it is one of the register window's
+ * (see struct window_opts), into @d; false when it is not.  A bad value
+ * is a usage error.
+ */
+bool window_opt(const char *cmd, int c, const char *arg,
+		struct hvisor_vhost_dev *d, struct window_opts *w)
+{
+	switch (c) {
+	case 'z':
+		if (parse_u32(arg, &d->zone_id) || !d->zone_id)
+			usage_error(cmd, "bad zone id '%s'", arg);
+		w->zone = true;
+		return true;
+	case 'm':
+		if (parse_u64(arg, &d->mmio_base))
+			usage_error(cmd, "bad MMIO base '%s'", arg);
+		w->mmio = true;
+		return true;
+	case 's':
+		if (parse_size(arg, &d->mmio_size))
+			usage_error(cmd, "bad MMIO size '%s'", arg);
+		return true;
+	case 'i':
+		if (parse_u32(arg, &d->irq))
+			usage_error(cmd, "bad IRQ '%s'", arg);
+		w->irq = true;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* After the options: the window's are all there and make a window. */
+void window_opts_check(const char *cmd, const struct hvisor_vhost_dev *d,
+		       const struct window_opts *w)
+{
+	if (!w->zone)
+		usage_error(cmd, "missing --zone");
+	if (!w->mmio)
+		usage_error(cmd, "missing --mmio");
+	if (!w->irq)
+		usage_error(cmd, "missing --irq");
+	if (d->mmio_size < DEFAULT_MMIO_SIZE)
+		usage_error(cmd, "MMIO size 0x%llx is below the minimum 0x%x",
+			    (unsigned long long)d->mmio_size, DEFAULT_MMIO_SIZE);
+	if (d->mmio_base + d->mmio_size < d->mmio_base)
+		usage_error(cmd, "MMIO window beyond the 64-bit address space");
+}
+
 int cmd_add_blk(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -235,7 +283,8 @@ int cmd_add_blk(int argc, char **argv)
 	};
 	const char *cmd = "add-blk", *path, *serial = NULL;
 	char loop[32];
-	bool have_zone = false, have_mmio = false, have_irq = false, ro = false;
+	struct window_opts w = { };
+	bool ro = false;
 	struct hvisor_vhost_version ver;
 	struct hvisor_vhost_dev d;
 	int c, fd, bfd;
@@ -247,25 +296,6 @@ int cmd_add_blk(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":z:m:s:i:rS:q:h", opts,
 				NULL)) != -1) {
 		switch (c) {
-		case 'z':
-			if (parse_u32(optarg, &d.zone_id) || !d.zone_id)
-				usage_error(cmd, "bad zone id '%s'", optarg);
-			have_zone = true;
-			break;
-		case 'm':
-			if (parse_u64(optarg, &d.mmio_base))
-				usage_error(cmd, "bad MMIO base '%s'", optarg);
-			have_mmio = true;
-			break;
-		case 's':
-			if (parse_size(optarg, &d.mmio_size))
-				usage_error(cmd, "bad MMIO size '%s'", optarg);
-			break;
-		case 'i':
-			if (parse_u32(optarg, &d.irq))
-				usage_error(cmd, "bad IRQ '%s'", optarg);
-			have_irq = true;
-			break;
 		case 'r':
 			ro = true;
 			break;
@@ -283,7 +313,8 @@ int cmd_add_blk(int argc, char **argv)
 			help_add_blk(stdout);
 			return EXIT_OK;
 		default:
-			option_error(cmd, c, argv);
+			if (!window_opt(cmd, c, optarg, &d, &w))
+				option_error(cmd, c, argv);
 		}
 	}
 	if (optind >= argc)
@@ -291,17 +322,7 @@ int cmd_add_blk(int argc, char **argv)
 	if (optind + 1 < argc)
 		usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
 	path = argv[optind];
-	if (!have_zone)
-		usage_error(cmd, "missing --zone");
-	if (!have_mmio)
-		usage_error(cmd, "missing --mmio");
-	if (!have_irq)
-		usage_error(cmd, "missing --irq");
-	if (d.mmio_size < DEFAULT_MMIO_SIZE)
-		usage_error(cmd, "MMIO size 0x%llx is below the minimum 0x%x",
-			    (unsigned long long)d.mmio_size, DEFAULT_MMIO_SIZE);
-	if (d.mmio_base + d.mmio_size < d.mmio_base)
-		usage_error(cmd, "MMIO window beyond the 64-bit address space");
+	window_opts_check(cmd, &d, &w);
 	if (ro)
 		d.blk.flags |= HVISOR_VHOST_BLK_F_RO;
 	if (serial)

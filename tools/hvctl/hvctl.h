@@ -95,6 +95,19 @@ void dev_add_error(int fd, int e, const char *path,
 		   const struct hvisor_vhost_dev *d,
 		   const struct hvisor_vhost_version *ver);
 
+/*
+ * dev.c: the options of the register window every add command takes:
+ * --zone (z), --mmio (m), --size (s), --irq (i).
+ */
+#define DEFAULT_MMIO_SIZE	0x200	/* and the smallest window */
+struct window_opts {
+	bool zone, mmio, irq;	/* given */
+};
+bool window_opt(const char *cmd, int c, const char *arg,
+		struct hvisor_vhost_dev *d, struct window_opts *w);
+void window_opts_check(const char *cmd, const struct hvisor_vhost_dev *d,
+		       const struct window_opts *w);
+
 /* loop.c: images as loop devices; what backs a block device */
 int loop_attach(const char *cmd, const char *image, int ifd, bool ro,
 		char *loop, size_t len);

@@ -26,7 +26,6 @@
 
 #include "hvctl.h"
 
-#define DEFAULT_MMIO_SIZE	0x200
 #define TUN_PATH		"/dev/net/tun"
 /* The virtio 1.x header: struct virtio_net_hdr_mrg_rxbuf. */
 #define VNET_HDR_LEN		12
@@ -249,7 +248,7 @@ int cmd_add_net(int argc, char **argv)
 		{ }
 	};
 	const char *cmd = "add-net", *tap = NULL;
-	bool have_zone = false, have_mmio = false, have_irq = false;
+	struct window_opts w = { };
 	struct hvisor_vhost_version ver;
 	struct hvisor_vhost_dev d;
 	unsigned int i, pairs;
@@ -265,25 +264,6 @@ int cmd_add_net(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":z:m:s:i:M:u:q:Oh", opts,
 				NULL)) != -1) {
 		switch (c) {
-		case 'z':
-			if (parse_u32(optarg, &d.zone_id) || !d.zone_id)
-				usage_error(cmd, "bad zone id '%s'", optarg);
-			have_zone = true;
-			break;
-		case 'm':
-			if (parse_u64(optarg, &d.mmio_base))
-				usage_error(cmd, "bad MMIO base '%s'", optarg);
-			have_mmio = true;
-			break;
-		case 's':
-			if (parse_size(optarg, &d.mmio_size))
-				usage_error(cmd, "bad MMIO size '%s'", optarg);
-			break;
-		case 'i':
-			if (parse_u32(optarg, &d.irq))
-				usage_error(cmd, "bad IRQ '%s'", optarg);
-			have_irq = true;
-			break;
 		case 'M':
 			if (parse_mac(optarg, d.net.mac))
 				usage_error(cmd, "bad MAC '%s'", optarg);
@@ -309,24 +289,15 @@ int cmd_add_net(int argc, char **argv)
 			help_add_net(stdout);
 			return EXIT_OK;
 		default:
-			option_error(cmd, c, argv);
+			if (!window_opt(cmd, c, optarg, &d, &w))
+				option_error(cmd, c, argv);
 		}
 	}
 	if (optind < argc)
 		tap = argv[optind++];
 	if (optind < argc)
 		usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!have_zone)
-		usage_error(cmd, "missing --zone");
-	if (!have_mmio)
-		usage_error(cmd, "missing --mmio");
-	if (!have_irq)
-		usage_error(cmd, "missing --irq");
-	if (d.mmio_size < DEFAULT_MMIO_SIZE)
-		usage_error(cmd, "MMIO size 0x%llx is below the minimum 0x%x",
-			    (unsigned long long)d.mmio_size, DEFAULT_MMIO_SIZE);
-	if (d.mmio_base + d.mmio_size < d.mmio_base)
-		usage_error(cmd, "MMIO window beyond the 64-bit address space");
+	window_opts_check(cmd, &d, &w);
 	pairs = d.num_queues ? d.num_queues : 1;
 
 	fd = module_open(&ver);
