@@ -100,9 +100,11 @@ void dev_add_error(int fd, int e, const char *path,
  * --zone (z), --mmio (m), --size (s), --irq (i).
  */
 #define DEFAULT_MMIO_SIZE	0x200	/* and the smallest window */
+
 struct window_opts {
 	bool zone, mmio, irq;	/* given */
 };
+
 bool window_opt(const char *cmd, int c, const char *arg,
 		struct hvisor_vhost_dev *d, struct window_opts *w);
 void window_opts_check(const char *cmd, const struct hvisor_vhost_dev *d,
