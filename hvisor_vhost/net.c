@@ -1184,6 +1184,7 @@ static struct file *net_set_backend(struct hvv_net_pair *p, struct file *file,
 	WRITE_ONCE(p->file, file);
 	strscpy(p->ifname, file ? ifname : "", sizeof(p->ifname));
 	p->tx_blocked = false;
+	p->rx_short = false;	/* about the old tap's frame */
 	if (p->running && file) {
 		queue_work(system_unbound_wq, &p->net->offload_work);
 		net_poll_start(p);
