@@ -917,18 +917,19 @@ static bool net_rx_sock(struct hvv_net_pair *p, struct hvv_vq *vq,
 		if (ret == -EAGAIN || ret == -ENOSPC) {
 			/*
 			 * Not enough buffers: the frame waits in the tap until
-			 * the driver posts more and notifies us.
+			 * the driver posts more and notifies us, unless they
+			 * may never come (net_rx_short_give_up()).
 			 */
 			if (hvv_vq_enable_notify(vq)) {
 				hvv_vq_disable_notify(vq);
 				continue;
 			}
-			if (ret == -ENOSPC && net_rx_short_give_up(p, vq)) {
-				hvv_vq_disable_notify(vq);
-				net_rx_drop_short(p, len);
-				continue;
-			}
-			return true;
+			if (ret == -EAGAIN || !net_rx_short_give_up(p, vq))
+				return true;
+			/* Dropped: it counts against the weight as sent. */
+			hvv_vq_disable_notify(vq);
+			net_rx_drop_short(p, len);
+			ret = 0;
 		}
 		p->rx_short = false;
 		if (ret == -EBADFD) {
