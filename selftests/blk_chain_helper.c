@@ -24,54 +24,18 @@
  * Exit status 0 when the device answered as expected, 1 otherwise, 2 on
  * usage or setup errors.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
-#define RAW		"/sys/kernel/debug/hvisor_vhost_loopback/raw"
-#define PAGE		4096UL
-#define NPAGES		32
+#include "raw_lib.h"
+
 #define QSIZE		8
 #define SECTOR		512
-
-/* virtio-mmio v2 registers */
-#define R_DEV_FEATURES		0x010
-#define R_DEV_FEATURES_SEL	0x014
-#define R_DRV_FEATURES		0x020
-#define R_DRV_FEATURES_SEL	0x024
-#define R_QUEUE_SEL		0x030
-#define R_QUEUE_NUM_MAX		0x034
-#define R_QUEUE_NUM		0x038
-#define R_QUEUE_READY		0x044
-#define R_QUEUE_NOTIFY		0x050
-#define R_INT_STATUS		0x060
-#define R_INT_ACK		0x064
-#define R_STATUS		0x070
-#define R_QUEUE_DESC		0x080
-#define R_QUEUE_DRIVER		0x090
-#define R_QUEUE_DEVICE		0x0a0
-#define R_CONFIG		0x100
-
-#define S_ACK			1
-#define S_DRIVER		2
-#define S_DRIVER_OK		4
-#define S_FEATURES_OK		8
-#define S_NEEDS_RESET		64
 
 #define F_RO			5
 #define F_FLUSH			9
 #define F_DISCARD		13
 #define F_WRITE_ZEROES		14
-#define F_VERSION_1		32
 
 #define T_IN			0
 #define T_OUT			1
@@ -86,16 +50,6 @@
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
-#define D_NEXT			1
-#define D_WRITE			2
-
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
 struct hdr {
 	uint32_t type;
 	uint32_t ioprio;
@@ -108,28 +62,13 @@ struct range {
 	uint32_t flags;
 };
 
-static unsigned int zone;
-static uint64_t base;
 static const char *backing;
-static uint8_t *mem;
-static uint64_t phys[NPAGES];
 static uint64_t features;
 static uint64_t capacity;
 static struct desc *dtab;
 static uint16_t *avail;		/* flags, idx, ring[] */
 static uint16_t *used;		/* flags, idx, then {u32 id, len}[] */
 static uint16_t avail_idx, used_idx;
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
 
 static int fail(const char *fmt, ...)
 {
@@ -142,91 +81,13 @@ static int fail(const char *fmt, ...)
 	return 1;
 }
 
-/* One command to the raw file: "r|w|p zone addr size [value]". */
-static void raw_cmd(const char *cmd)
-{
-	int fd = open(RAW, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		die("open %s: %s", RAW, strerror(errno));
-	n = write(fd, cmd, strlen(cmd));
-	if (n != (ssize_t)strlen(cmd))
-		die("'%s': %s", cmd, n < 0 ? strerror(errno) : "short write");
-	close(fd);
-}
-
-static void wr(unsigned int off, uint32_t v)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "w %u 0x%" PRIx64 " 4 0x%x", zone,
-		 base + off, v);
-	raw_cmd(cmd);
-}
-
-static uint64_t rd(unsigned int off, unsigned int size)
-{
-	char cmd[128], buf[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(cmd, sizeof(cmd), "r %u 0x%" PRIx64 " %u", zone, base + off,
-		 size);
-	raw_cmd(cmd);
-	fd = open(RAW, O_RDONLY);
-	if (fd < 0)
-		die("open %s: %s", RAW, strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		die("read %s failed", RAW);
-	buf[n] = '\0';
-	return strtoull(buf, NULL, 0);
-}
-
 static void notify(void)
 {
 	char cmd[128];
 
 	snprintf(cmd, sizeof(cmd), "p %u 0x%" PRIx64 " 4 0", zone,
-		 base + R_QUEUE_NOTIFY);
+		 base + VIRTIO_MMIO_QUEUE_NOTIFY);
 	raw_cmd(cmd);
-}
-
-static void reset_device(void)
-{
-	int i;
-
-	wr(R_STATUS, 0);
-	for (i = 0; i < 500 && rd(R_STATUS, 4); i++)
-		usleep(10000);
-}
-
-/* Locked pages and their physical addresses, from /proc/self/pagemap. */
-static void get_pages(void)
-{
-	int fd, i;
-
-	mem = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_LOCKED,
-		   -1, 0);
-	if (mem == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	memset(mem, 0, NPAGES * PAGE);
-	fd = open("/proc/self/pagemap", O_RDONLY);
-	if (fd < 0)
-		die("pagemap: %s", strerror(errno));
-	for (i = 0; i < NPAGES; i++) {
-		uint64_t e;
-		off_t o = ((uintptr_t)(mem + i * PAGE) / PAGE) * 8;
-
-		if (pread(fd, &e, 8, o) != 8 || !(e & (1ULL << 63)) ||
-		    !(e & ((1ULL << 55) - 1)))
-			die("no physical address for page %d (need root)", i);
-		phys[i] = (e & ((1ULL << 55) - 1)) * PAGE;
-	}
-	close(fd);
 }
 
 /* Page 0: descriptors, 1: avail ring, 2: used ring, 3..: buffers. */
@@ -243,27 +104,10 @@ static uint64_t buf_pa(int i)
 
 static void setup_device(void)
 {
-	uint64_t offered;
-	uint32_t st;
-
-	reset_device();
-	wr(R_STATUS, S_ACK | S_DRIVER);
-	wr(R_DEV_FEATURES_SEL, 1);
-	offered = (uint64_t)rd(R_DEV_FEATURES, 4) << 32;
-	wr(R_DEV_FEATURES_SEL, 0);
-	offered |= rd(R_DEV_FEATURES, 4);
-	features = offered & ((1ULL << F_VERSION_1) | (1ULL << F_RO) |
-			      (1ULL << F_FLUSH) | (1ULL << F_DISCARD) |
-			      (1ULL << F_WRITE_ZEROES));
-	wr(R_DRV_FEATURES_SEL, 1);
-	wr(R_DRV_FEATURES, features >> 32);
-	wr(R_DRV_FEATURES_SEL, 0);
-	wr(R_DRV_FEATURES, (uint32_t)features);
-	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	st = rd(R_STATUS, 4);
-	if (!(st & S_FEATURES_OK))
-		die("FEATURES_OK refused (status %#x)", st);
-	capacity = rd(R_CONFIG, 4) | rd(R_CONFIG + 4, 4) << 32;
+	features = negotiate((1ULL << VIRTIO_F_VERSION_1) | (1ULL << F_RO) |
+			     (1ULL << F_FLUSH) | (1ULL << F_DISCARD) |
+			     (1ULL << F_WRITE_ZEROES));
+	capacity = rd(VIRTIO_MMIO_CONFIG, 4) | rd(VIRTIO_MMIO_CONFIG + 4, 4) << 32;
 
 	dtab = (struct desc *)mem;
 	avail = (uint16_t *)(mem + PAGE);
@@ -271,18 +115,7 @@ static void setup_device(void)
 	memset(mem, 0, 3 * PAGE);
 	avail_idx = 0;
 	used_idx = 0;
-	wr(R_QUEUE_SEL, 0);
-	if (rd(R_QUEUE_NUM_MAX, 4) < QSIZE)
-		die("QueueNumMax below %d", QSIZE);
-	wr(R_QUEUE_NUM, QSIZE);
-	wr(R_QUEUE_DESC, (uint32_t)phys[0]);
-	wr(R_QUEUE_DESC + 4, phys[0] >> 32);
-	wr(R_QUEUE_DRIVER, (uint32_t)phys[1]);
-	wr(R_QUEUE_DRIVER + 4, phys[1] >> 32);
-	wr(R_QUEUE_DEVICE, (uint32_t)phys[2]);
-	wr(R_QUEUE_DEVICE + 4, phys[2] >> 32);
-	wr(R_QUEUE_READY, 1);
-	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	start_queue(0, QSIZE);
 }
 
 /* A chain under construction: descriptors from 0 up. */
@@ -296,10 +129,10 @@ static void chain_begin(void)
 static void seg(uint64_t pa, uint32_t len, bool writable)
 {
 	if (nd)
-		dtab[nd - 1].flags |= D_NEXT;
+		dtab[nd - 1].flags |= VRING_DESC_F_NEXT;
 	dtab[nd].addr = pa;
 	dtab[nd].len = len;
-	dtab[nd].flags = writable ? D_WRITE : 0;
+	dtab[nd].flags = writable ? VRING_DESC_F_WRITE : 0;
 	dtab[nd].next = nd + 1;
 	nd++;
 }
@@ -325,7 +158,7 @@ static int submit(uint32_t *used_len)
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if (t.tv_sec - t0.tv_sec > 10) {
 			printf("no used entry after 10 s (device status %#" PRIx64 ")\n",
-			       rd(R_STATUS, 4));
+			       rd(VIRTIO_MMIO_STATUS, 4));
 			return -1;
 		}
 		usleep(1000);
@@ -333,8 +166,8 @@ static int submit(uint32_t *used_len)
 	/* After the acquire load of used->idx above. */
 	*used_len = ue[(used_idx % QSIZE) * 2 + 1];
 	used_idx++;
-	if (rd(R_INT_STATUS, 4))
-		wr(R_INT_ACK, 3);
+	if (rd(VIRTIO_MMIO_INTERRUPT_STATUS, 4))
+		wr(VIRTIO_MMIO_INTERRUPT_ACK, 3);
 	return 0;
 }
 
@@ -689,7 +522,7 @@ int main(int argc, char **argv)
 	get_pages();
 	setup_device();
 	ret = cases[i].fn();
-	if (!ret && rd(R_STATUS, 4) & S_NEEDS_RESET)
+	if (!ret && rd(VIRTIO_MMIO_STATUS, 4) & VIRTIO_CONFIG_S_NEEDS_RESET)
 		ret = fail("the device needs a reset");
 	reset_device();
 	return ret;

@@ -20,49 +20,13 @@
  * CASE "list" prints the cases.  Exit status 0 when the device answered as
  * expected, 1 otherwise, 2 on usage or setup errors.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
-#define RAW		"/sys/kernel/debug/hvisor_vhost_loopback/raw"
-#define PAGE		4096UL
-#define NPAGES		32
+#include "raw_lib.h"
+
 #define QSIZE		32
 #define TXQ		1
-
-#define R_DEV_FEATURES		0x010
-#define R_DEV_FEATURES_SEL	0x014
-#define R_DRV_FEATURES		0x020
-#define R_DRV_FEATURES_SEL	0x024
-#define R_QUEUE_SEL		0x030
-#define R_QUEUE_NUM_MAX		0x034
-#define R_QUEUE_NUM		0x038
-#define R_QUEUE_READY		0x044
-#define R_QUEUE_NOTIFY		0x050
-#define R_STATUS		0x070
-#define R_QUEUE_DESC		0x080
-#define R_QUEUE_DRIVER		0x090
-#define R_QUEUE_DEVICE		0x0a0
-
-#define S_ACK			1
-#define S_DRIVER		2
-#define S_DRIVER_OK		4
-#define S_FEATURES_OK		8
-#define S_NEEDS_RESET		64
-
-#define F_VERSION_1		32
-
-#define D_NEXT			1
-#define D_WRITE			2
 
 #define HDR_LEN			12
 #define HDR_F_NEEDS_CSUM	1
@@ -72,108 +36,11 @@
 /* Outside the RAM of any test guest, and page aligned. */
 #define OUTSIDE_RAM		0x2000000000ULL
 
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-static unsigned int zone;
-static uint64_t base;
-static uint8_t *mem;
-static uint64_t phys[NPAGES];
 static struct desc *dtab;
 static uint16_t *avail;		/* flags, idx, ring[] */
 static uint16_t *used;		/* flags, idx, then {u32 id, len}[] */
 static uint16_t avail_idx, used_idx;
 static unsigned int nd;
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-static void raw_cmd(const char *cmd)
-{
-	int fd = open(RAW, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		die("open %s: %s", RAW, strerror(errno));
-	n = write(fd, cmd, strlen(cmd));
-	if (n != (ssize_t)strlen(cmd))
-		die("'%s': %s", cmd, n < 0 ? strerror(errno) : "short write");
-	close(fd);
-}
-
-static void wr(unsigned int off, uint32_t v)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "w %u 0x%" PRIx64 " 4 0x%x", zone,
-		 base + off, v);
-	raw_cmd(cmd);
-}
-
-static uint32_t rd(unsigned int off)
-{
-	char cmd[128], buf[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(cmd, sizeof(cmd), "r %u 0x%" PRIx64 " 4", zone, base + off);
-	raw_cmd(cmd);
-	fd = open(RAW, O_RDONLY);
-	if (fd < 0)
-		die("open %s: %s", RAW, strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		die("read %s failed", RAW);
-	buf[n] = '\0';
-	return strtoull(buf, NULL, 0);
-}
-
-static void reset_device(void)
-{
-	int i;
-
-	wr(R_STATUS, 0);
-	for (i = 0; i < 500 && rd(R_STATUS); i++)
-		usleep(10000);
-}
-
-static void get_pages(void)
-{
-	int fd, i;
-
-	mem = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_LOCKED,
-		   -1, 0);
-	if (mem == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	memset(mem, 0, NPAGES * PAGE);
-	fd = open("/proc/self/pagemap", O_RDONLY);
-	if (fd < 0)
-		die("pagemap: %s", strerror(errno));
-	for (i = 0; i < NPAGES; i++) {
-		uint64_t e;
-		off_t o = ((uintptr_t)(mem + i * PAGE) / PAGE) * 8;
-
-		if (pread(fd, &e, 8, o) != 8 || !(e & (1ULL << 63)) ||
-		    !(e & ((1ULL << 55) - 1)))
-			die("no physical address for page %d (need root)", i);
-		phys[i] = (e & ((1ULL << 55) - 1)) * PAGE;
-	}
-	close(fd);
-}
 
 /* Page 0: descriptors, 1: avail ring, 2: used ring, 3..: buffers. */
 #define PG_BUF		3
@@ -181,39 +48,11 @@ static void get_pages(void)
 
 static void setup_device(void)
 {
-	uint64_t offered;
-	uint32_t st;
-
-	reset_device();
-	wr(R_STATUS, S_ACK | S_DRIVER);
-	wr(R_DEV_FEATURES_SEL, 1);
-	offered = (uint64_t)rd(R_DEV_FEATURES) << 32;
-	if (!(offered & (1ULL << F_VERSION_1)))
-		die("VERSION_1 not offered");
-	wr(R_DRV_FEATURES_SEL, 1);
-	wr(R_DRV_FEATURES, 1U << (F_VERSION_1 - 32));
-	wr(R_DRV_FEATURES_SEL, 0);
-	wr(R_DRV_FEATURES, 0);
-	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	st = rd(R_STATUS);
-	if (!(st & S_FEATURES_OK))
-		die("FEATURES_OK refused (status %#x)", st);
-
+	negotiate(1ULL << VIRTIO_F_VERSION_1);
 	dtab = (struct desc *)mem;
 	avail = (uint16_t *)(mem + PAGE);
 	used = (uint16_t *)(mem + 2 * PAGE);
-	wr(R_QUEUE_SEL, TXQ);
-	if (rd(R_QUEUE_NUM_MAX) < QSIZE)
-		die("QueueNumMax below %d", QSIZE);
-	wr(R_QUEUE_NUM, QSIZE);
-	wr(R_QUEUE_DESC, (uint32_t)phys[0]);
-	wr(R_QUEUE_DESC + 4, phys[0] >> 32);
-	wr(R_QUEUE_DRIVER, (uint32_t)phys[1]);
-	wr(R_QUEUE_DRIVER + 4, phys[1] >> 32);
-	wr(R_QUEUE_DEVICE, (uint32_t)phys[2]);
-	wr(R_QUEUE_DEVICE + 4, phys[2] >> 32);
-	wr(R_QUEUE_READY, 1);
-	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	start_queue(TXQ, QSIZE);
 }
 
 static void seg(uint64_t pa, uint32_t len, bool writable)
@@ -221,10 +60,10 @@ static void seg(uint64_t pa, uint32_t len, bool writable)
 	if (nd >= QSIZE)
 		die("chain longer than the ring");
 	if (nd)
-		dtab[nd - 1].flags |= D_NEXT;
+		dtab[nd - 1].flags |= VRING_DESC_F_NEXT;
 	dtab[nd].addr = pa;
 	dtab[nd].len = len;
-	dtab[nd].flags = writable ? D_WRITE : 0;
+	dtab[nd].flags = writable ? VRING_DESC_F_WRITE : 0;
 	dtab[nd].next = nd + 1;
 	nd++;
 }
@@ -294,13 +133,13 @@ static int submit(bool want_reset)
 	__atomic_store_n(&avail[1], avail_idx, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	snprintf(cmd, sizeof(cmd), "p %u 0x%" PRIx64 " 4 %u", zone,
-		 base + R_QUEUE_NOTIFY, TXQ);
+		 base + VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
 	raw_cmd(cmd);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		st = rd(R_STATUS);
+		st = rd(VIRTIO_MMIO_STATUS, 4);
 		u = __atomic_load_n(&used[1], __ATOMIC_ACQUIRE);
-		if (want_reset && (st & S_NEEDS_RESET)) {
+		if (want_reset && (st & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 			if (u != used_idx) {
 				printf("the device needs a reset, but returned the chain\n");
 				return 1;
@@ -329,7 +168,7 @@ static int submit(bool want_reset)
 		printf("used length %u, not 0 (nothing is written on TX)\n", len);
 		return 1;
 	}
-	if (st & S_NEEDS_RESET) {
+	if (st & VIRTIO_CONFIG_S_NEEDS_RESET) {
 		printf("the device asks for a reset (status %#x)\n", st);
 		return 1;
 	}
