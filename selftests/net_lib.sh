@@ -210,6 +210,26 @@ net_zone() {
 	result "" "$_desc: $NET_IF, device $NET_ID"
 }
 
+# tcp_listen NS PORT OUT: a receiver in namespace NS ("-": the initial
+# one) that writes what arrives on PORT to OUT, and its exit status to
+# OUT.rc once the sender has closed; returns when it listens.
+tcp_listen() {
+	_lp=''
+	[ "$1" = - ] || _lp="nsenter -t $1 -n"
+	rm -f "$3" "$3.rc" "$3.in"
+	# busybox nc half-closes when its stdin ends, and the sender then
+	# stops: the receiver reads a fifo that we keep open.
+	mkfifo "$3.in" || return 1
+	exec 8<>"$3.in"
+	# shellcheck disable=SC2086
+	($_lp nc -l -p "$2" <&8 >"$3"; echo $? >"$3.rc") &
+	BG_PIDS="$BG_PIDS $!"
+	exec 8>&-
+	# shellcheck disable=SC2086
+	wait_for 10 sh -c "$_lp netstat -tln | grep -q ':$2 '" ||
+		{ echo "no listener on port $2"; return 1; }
+}
+
 # tcp_xfer SRC_NS DST_NS DST_IP FILE: send FILE over TCP from namespace
 # SRC_NS to DST_IP, received in namespace DST_NS ("-": the initial one);
 # succeeds when the bytes received have FILE's checksum. TCP_RATE tells
@@ -220,21 +240,9 @@ tcp_xfer() {
 	NET_XFERS=$((NET_XFERS + 1))
 	_port=$((5000 + NET_XFERS))
 	_out=$TMP/tcp.$NET_XFERS
-	_sp='' _dp=''
+	_sp=''
 	[ "$_src" = - ] || _sp="nsenter -t $_src -n"
-	[ "$_dst" = - ] || _dp="nsenter -t $_dst -n"
-	rm -f "$_out" "$_out.rc" "$_out.in"
-	# busybox nc half-closes when its stdin ends, and the sender then
-	# stops: the receiver reads a fifo that we keep open.
-	mkfifo "$_out.in" || return 1
-	exec 8<>"$_out.in"
-	# shellcheck disable=SC2086
-	($_dp nc -l -p "$_port" <&8 >"$_out"; echo $? >"$_out.rc") &
-	BG_PIDS="$BG_PIDS $!"
-	exec 8>&-
-	# shellcheck disable=SC2086
-	wait_for 10 sh -c "$_dp netstat -tln | grep -q ':$_port '" ||
-		{ echo "no listener on port $_port"; return 1; }
+	tcp_listen "$_dst" "$_port" "$_out" || return 1
 	_t0=$(date +%s)
 	if [ -n "$TCP_BIG_WRITES" ]; then
 		# shellcheck disable=SC2086
@@ -296,26 +304,16 @@ udp_burst() {
 # succeeds when all arrive intact.
 tcp_multi() {
 	_src=$1 _dst=$2 _ip=$3 _file=$4 _nflows=$5
-	_sp='' _dp=''
+	_sp=''
 	[ "$_src" = - ] || _sp="nsenter -t $_src -n"
-	[ "$_dst" = - ] || _dp="nsenter -t $_dst -n"
 	_a=$(md5sum <"$_file" | cut -d' ' -f1)
 	NET_XFERS=$((NET_XFERS + 1))
 	_first=$((7000 + NET_XFERS * 16))
 	_i=0
 	while [ "$_i" -lt "$_nflows" ]; do
 		_port=$((_first + _i))
-		_out=$TMP/tcpm.$NET_XFERS.$_i
-		rm -f "$_out" "$_out.rc" "$_out.in"
-		mkfifo "$_out.in" || return 1
-		exec 8<>"$_out.in"
-		# shellcheck disable=SC2086
-		($_dp nc -l -p "$_port" <&8 >"$_out"; echo $? >"$_out.rc") &
-		BG_PIDS="$BG_PIDS $!"
-		exec 8>&-
-		# shellcheck disable=SC2086
-		wait_for 10 sh -c "$_dp netstat -tln | grep -q ':$_port '" ||
-			{ echo "no listener on port $_port"; return 1; }
+		tcp_listen "$_dst" "$_port" "$TMP/tcpm.$NET_XFERS.$_i" ||
+			return 1
 		_i=$((_i + 1))
 	done
 	_pids=
