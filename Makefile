@@ -59,6 +59,8 @@ hypcall-check: tools/rig/hypcall-check.c hvisor_vhost/hyp_hvisor_call.h
 # Every example tree in dts/ compiles with dtc without a warning (dtc has
 # no flag that turns warnings into errors: any output fails).
 DTS_FILES := $(sort $(wildcard dts/*.dts))
+# Then the backend nodes against the binding (tools/rig/dt-validate, a
+# stand-in for dtschema, which is not in Debian).
 dtbs-check: $(DTS_FILES) $(wildcard dts/*.dtsi)
 	@for f in $(DTS_FILES); do \
 		echo "  DTC     $$f"; \
@@ -68,6 +70,11 @@ dtbs-check: $(DTS_FILES) $(wildcard dts/*.dtsi)
 			exit 1; \
 		fi; \
 	done
+	@echo "  SCHEMA  dts/hvisor-vhost.yaml"
+	@mkdir -p build
+	@tools/rig/dt-validate-check >build/dt-validate.log 2>&1 || \
+		{ cat build/dt-validate.log; \
+		  echo "dtbs-check: the trees do not match the binding"; exit 1; }
 
 help:
 	@echo 'Targets (TARGETS="$(TARGETS)"; set TARGETS=arm64-6.1 to narrow):'
@@ -82,7 +89,8 @@ help:
 	@echo '  tools        hvctl (static)       -> build/<arch>/bin/hvctl'
 	@echo '  selftests    tests (static)       -> build/<arch>/selftests/'
 	@echo '  arm64-6.1 x86_64-6.1 arm64-6.12   everything for one target'
-	@echo '  dtbs-check   compile every dts/*.dts with dtc; fails on any warning'
+	@echo '  dtbs-check   compile every dts/*.dts with dtc (fails on any warning)'
+	@echo '               and check the backend nodes against the binding'
 	@echo '  fuzz         build the libFuzzer targets and run each FUZZ_TIME seconds'
 	@echo '               (default $(FUZZ_TIME)); findings in build/fuzz/crashes/'
 	@echo '  checkpatch   checkpatch.pl --strict on our sources (informational)'
