@@ -43,31 +43,6 @@ unsigned int hvv_blk_gather(const struct hvv_chain *chain,
 	return n;
 }
 
-/*
- * Copy @len bytes out of the readable segments, starting @skip bytes in.
- * The caller made sure they are there.
- */
-void hvv_blk_copy_out(const struct hvv_chain *chain, u32 skip,
-		      void *buf, u32 len)
-{
-	unsigned int i;
-
-	for (i = 0; i < chain->nr_out && len; i++) {
-		const struct hvv_seg *seg = &chain->segs[i];
-		u32 n;
-
-		if (skip >= seg->len) {
-			skip -= seg->len;
-			continue;
-		}
-		n = min(seg->len - skip, len);
-		memcpy(buf, seg->addr + skip, n);
-		buf += n;
-		len -= n;
-		skip = 0;
-	}
-}
-
 /* The status byte: the last writable byte; NULL when there is none. */
 u8 *hvv_blk_status_byte(const struct hvv_chain *chain)
 {
@@ -84,7 +59,7 @@ bool hvv_blk_read_hdr(const struct hvv_chain *chain, struct hvv_blk_hdr *hdr)
 {
 	if (chain->out_len < sizeof(*hdr))
 		return false;
-	hvv_blk_copy_out(chain, 0, hdr, sizeof(*hdr));
+	hvv_chain_copy_out(chain, 0, hdr, sizeof(*hdr));
 	return true;
 }
 
@@ -151,8 +126,8 @@ u8 hvv_blk_read_range(const struct hvv_chain *chain, u64 capacity,
 	if (!len || len % sizeof(range) ||
 	    len / sizeof(range) > HVV_BLK_MAX_RANGES)
 		return VIRTIO_BLK_S_IOERR;
-	hvv_blk_copy_out(chain, sizeof(struct hvv_blk_hdr), &range,
-			 sizeof(range));
+	hvv_chain_copy_out(chain, sizeof(struct hvv_blk_hdr), &range,
+			   sizeof(range));
 	*sector = le64_to_cpu(range.sector);
 	*nr = le32_to_cpu(range.num_sectors);
 	*flags = le32_to_cpu(range.flags);

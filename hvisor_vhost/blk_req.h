@@ -48,8 +48,6 @@ struct hvv_blk_piece {
 unsigned int hvv_blk_gather(const struct hvv_chain *chain,
 			    unsigned int first, unsigned int end,
 			    u32 skip, u32 len, struct hvv_blk_piece *out);
-void hvv_blk_copy_out(const struct hvv_chain *chain, u32 skip,
-		      void *buf, u32 len);
 u8 *hvv_blk_status_byte(const struct hvv_chain *chain);
 bool hvv_blk_read_hdr(const struct hvv_chain *chain, struct hvv_blk_hdr *hdr);
 bool hvv_blk_range_ok(u64 capacity, unsigned int lbs, u64 sector, u64 nr);

@@ -1004,7 +1004,7 @@ static u8 net_ctrl_rx(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
 
 	if (!net_has(net, VIRTIO_NET_F_CTRL_RX) || c->out_len != 3)
 		return VIRTIO_NET_ERR;
-	hvv_net_chain_copy_out(c, 2, &on, 1);
+	hvv_chain_copy_out(c, 2, &on, 1);
 	spin_lock(&net->filter_lock);
 	switch (cmd) {
 	case VIRTIO_NET_CTRL_RX_PROMISC:
@@ -1052,7 +1052,7 @@ static u8 net_ctrl_mac(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
 		if (!net_has(net, VIRTIO_NET_F_CTRL_MAC_ADDR) ||
 		    c->out_len != 2 + ETH_ALEN)
 			return VIRTIO_NET_ERR;
-		hvv_net_chain_copy_out(c, 2, mac, ETH_ALEN);
+		hvv_chain_copy_out(c, 2, mac, ETH_ALEN);
 		if (!is_valid_ether_addr(mac))
 			return VIRTIO_NET_ERR;
 		spin_lock(&net->filter_lock);
@@ -1077,7 +1077,7 @@ static u8 net_ctrl_mq(struct hvv_net *net, u8 cmd, const struct hvv_chain *c)
 	if (!net_has(net, VIRTIO_NET_F_MQ) ||
 	    cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || c->out_len != 4)
 		return VIRTIO_NET_ERR;
-	hvv_net_chain_copy_out(c, 2, &le, sizeof(le));
+	hvv_chain_copy_out(c, 2, &le, sizeof(le));
 	n = le16_to_cpu(le);
 	if (n < 1 || n > net->nr_pairs)
 		return VIRTIO_NET_ERR;
@@ -1114,7 +1114,7 @@ static void net_ctrl(struct hvv_net *net)
 			continue;
 		}
 		/* Each part of the command is read once, then checked. */
-		hvv_net_chain_copy_out(c, 0, hdr, sizeof(hdr));
+		hvv_chain_copy_out(c, 0, hdr, sizeof(hdr));
 		switch (hdr[0]) {
 		case VIRTIO_NET_CTRL_RX:
 			ack = net_ctrl_rx(net, hdr[1], c);

@@ -20,22 +20,29 @@ static bool has(u64 features, unsigned int bit)
 	return features & BIT_ULL(bit);
 }
 
-/* Copy @len bytes at offset @off of the readable part of @c into @buf. */
-void hvv_net_chain_copy_out(const struct hvv_chain *c, u32 off, void *buf,
-			    u32 len)
+/*
+ * Copy @len bytes between @buf and the segments @iov, from offset @off of
+ * the segments on: into them if @to_iov, else out of them.
+ */
+static void net_iov_copy(const struct kvec *iov, unsigned int niov,
+			 size_t off, void *buf, size_t len, bool to_iov)
 {
 	unsigned int i;
 
-	for (i = 0; i < c->nr_out && len; i++) {
-		const struct hvv_seg *s = &c->segs[i];
-		u32 n;
+	for (i = 0; i < niov && len; i++) {
+		void *seg;
+		size_t n;
 
-		if (off >= s->len) {
-			off -= s->len;
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
 			continue;
 		}
-		n = min(s->len - off, len);
-		memcpy(buf, s->addr + off, n);
+		seg = iov[i].iov_base + off;
+		n = min(iov[i].iov_len - off, len);
+		if (to_iov)
+			memcpy(seg, buf, n);
+		else
+			memcpy(buf, seg, n);
 		buf += n;
 		len -= n;
 		off = 0;
@@ -46,42 +53,15 @@ void hvv_net_chain_copy_out(const struct hvv_chain *c, u32 off, void *buf,
 void hvv_net_iov_write(const struct kvec *iov, unsigned int niov, size_t off,
 		       const void *buf, size_t len)
 {
-	unsigned int i;
-
-	for (i = 0; i < niov && len; i++) {
-		size_t n;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = min(iov[i].iov_len - off, len);
-		memcpy(iov[i].iov_base + off, buf, n);
-		buf += n;
-		len -= n;
-		off = 0;
-	}
+	/* Only read: net_iov_copy() writes @buf when copying out. */
+	net_iov_copy(iov, niov, off, (void *)buf, len, true);
 }
 
 /* Read @len bytes at offset @off of the segments @iov. */
 void hvv_net_iov_read(const struct kvec *iov, unsigned int niov, size_t off,
 		      void *buf, size_t len)
 {
-	unsigned int i;
-
-	for (i = 0; i < niov && len; i++) {
-		size_t n;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = min(iov[i].iov_len - off, len);
-		memcpy(buf, iov[i].iov_base + off, n);
-		buf += n;
-		len -= n;
-		off = 0;
-	}
+	net_iov_copy(iov, niov, off, buf, len, false);
 }
 
 /* Is the header of a frame from the zone one we agreed on (@features)? */
@@ -127,7 +107,7 @@ const char *hvv_net_tx_check(u64 features, const struct hvv_chain *c,
 	if (c->out_len - HVV_NET_HDR_LEN > HVV_NET_MAX_FRAME)
 		return "TX frame too long";
 	/* The one read of the header; only the copy is checked and sent. */
-	hvv_net_chain_copy_out(c, 0, hdr, sizeof(*hdr));
+	hvv_chain_copy_out(c, 0, hdr, sizeof(*hdr));
 	if (!hvv_net_tx_hdr_ok(features, hdr))
 		return "TX header with offloads not negotiated";
 	hdr->num_buffers = 0;
@@ -227,13 +207,13 @@ long hvv_net_ctrl_table(const struct hvv_chain *c, u32 *off,
 
 	if (c->out_len - *off < sizeof(le))
 		return -1;
-	hvv_net_chain_copy_out(c, *off, &le, sizeof(le));
+	hvv_chain_copy_out(c, *off, &le, sizeof(le));
 	*off += sizeof(le);
 	n = le32_to_cpu(le);
 	if (n > (c->out_len - *off) / ETH_ALEN)
 		return -1;
 	if (n <= HVV_NET_MAC_TABLE)
-		hvv_net_chain_copy_out(c, *off, table, n * ETH_ALEN);
+		hvv_chain_copy_out(c, *off, table, n * ETH_ALEN);
 	*off += n * ETH_ALEN;
 	return n;
 }

@@ -34,8 +34,6 @@ struct hvv_net_hdr {
 
 #define HVV_NET_HDR_LEN		sizeof(struct hvv_net_hdr)
 
-void hvv_net_chain_copy_out(const struct hvv_chain *c, u32 off, void *buf,
-			    u32 len);
 void hvv_net_iov_write(const struct kvec *iov, unsigned int niov, size_t off,
 		       const void *buf, size_t len);
 void hvv_net_iov_read(const struct kvec *iov, unsigned int niov, size_t off,

@@ -418,6 +418,37 @@ int hvv_vq_pop(struct hvv_vq *vq, struct hvv_chain *chain)
 }
 
 /**
+ * hvv_chain_copy_out() - copy from the readable part of a popped chain
+ * @chain: the chain
+ * @off: where to start, in bytes from the start of its readable segments
+ * @buf: where to copy to
+ * @len: bytes to copy; the caller made sure the readable part holds
+ *	@off + @len bytes
+ *
+ * Context: any context.
+ */
+void hvv_chain_copy_out(const struct hvv_chain *chain, u32 off, void *buf,
+			u32 len)
+{
+	unsigned int i;
+
+	for (i = 0; i < chain->nr_out && len; i++) {
+		const struct hvv_seg *seg = &chain->segs[i];
+		u32 n;
+
+		if (off >= seg->len) {
+			off -= seg->len;
+			continue;
+		}
+		n = min(seg->len - off, len);
+		memcpy(buf, seg->addr + off, n);
+		buf += n;
+		len -= n;
+		off = 0;
+	}
+}
+
+/**
  * hvv_vq_unpop() - give back the last chains popped
  * @vq: the queue
  * @n: how many; they are popped again, unchanged, by the next pops

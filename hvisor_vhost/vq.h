@@ -128,6 +128,8 @@ void hvv_vq_init_work(struct hvv_vq *vq);
 int hvv_vq_start(struct hvv_vq *vq);
 void hvv_vq_stop(struct hvv_vq *vq);
 int hvv_vq_pop(struct hvv_vq *vq, struct hvv_chain *chain);
+void hvv_chain_copy_out(const struct hvv_chain *chain, u32 off, void *buf,
+			u32 len);
 void hvv_vq_unpop(struct hvv_vq *vq, unsigned int n);
 void hvv_vq_push(struct hvv_vq *vq, u16 head, u32 len);
 void hvv_vq_signal(struct hvv_vq *vq);
