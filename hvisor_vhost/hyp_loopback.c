@@ -7,17 +7,23 @@
  *
  * The wake-up interrupt is the one the device tree names when there is one
  * (on arm64 a GIC SPI that the other half makes pending through the
- * irqchip), or else a software interrupt raised from an irq_work, so that
- * the handler runs in hard interrupt context either way.
+ * irqchip), or else a software interrupt raised from an irq_work on the
+ * first online CPU (the hypervisor wakes root's first CPU), so that the
+ * handler runs in hard interrupt context either way.
+ *
+ * As the hypervisor does, a raise can be dropped while the interrupt is
+ * still pending or active (see hvv_loopback_wakeup()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpumask.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irq_work.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
+#include <linux/smp.h>
 
 #include "hyp.h"
 #include "loopback.h"
@@ -35,6 +41,23 @@ static void lb_soft_raise(struct irq_work *work)
 }
 
 static DEFINE_IRQ_WORK(lb_work, lb_soft_raise);
+
+/*
+ * The soft interrupt is raised on the first online CPU, as the hypervisor
+ * wakes root's first CPU: a call there queues the irq_work locally (the
+ * module cannot queue it on another CPU itself).  lb_soft_sent is 1 from
+ * the call's claim until the irq_work is queued.
+ */
+static atomic_t lb_soft_sent = ATOMIC_INIT(0);
+
+static void lb_soft_queue(void *unused)
+{
+	irq_work_queue(&lb_work);
+	/* The work is claimed (BUSY) before the claim of the call ends. */
+	atomic_set_release(&lb_soft_sent, 0);
+}
+
+static call_single_data_t lb_soft_csd = CSD_INIT(lb_soft_queue, NULL);
 
 static int lb_register_bridge(struct hvv_bridge_page *page)
 {
@@ -66,6 +89,14 @@ static int lb_wakeup_irq(int dt_irq)
 
 static void lb_unregister_bridge(void)
 {
+	/*
+	 * A call to the first CPU may still be on its way; it runs with
+	 * interrupts off, so once it has let go of lb_soft_sent, an RCU
+	 * grace period sees it out of this module's code.
+	 */
+	while (atomic_read_acquire(&lb_soft_sent))
+		cpu_relax();
+	synchronize_rcu();
 	irq_work_sync(&lb_work);
 	if (lb_irq_is_soft && lb_irq >= 0)
 		irq_free_desc(lb_irq);
@@ -133,16 +164,64 @@ void hvv_loopback_detach(void)
 }
 EXPORT_SYMBOL_GPL(hvv_loopback_detach);
 
+/* Is the wake-up interrupt pending or active (acknowledged, not EOIed)? */
+static bool lb_irq_busy(void)
+{
+	bool pending = false, active = false;
+
+	/*
+	 * The soft interrupt is "pending" from the call to the first CPU
+	 * until lb_soft_raise() runs, "active" until it returns: lb_soft_sent
+	 * and then the work's BUSY flag cover that, and BUSY is cleared by a
+	 * fully ordered cmpxchg after the handler returned.
+	 */
+	if (lb_irq_is_soft)
+		return atomic_read_acquire(&lb_soft_sent) ||
+		       irq_work_is_busy(&lb_work);
+	/* If the irqchip cannot tell, raise: no worse than before. */
+	if (irq_get_irqchip_state(lb_irq, IRQCHIP_STATE_PENDING, &pending) ||
+	    irq_get_irqchip_state(lb_irq, IRQCHIP_STATE_ACTIVE, &active))
+		return false;
+	return pending || active;
+}
+
 /**
  * hvv_loopback_wakeup() - raise the wake-up interrupt, from any context
+ * @drop_if_busy: drop the raise while the interrupt is pending or active,
+ *	as the hypervisor drops an injection that a list register already
+ *	holds; active lasts from the handler's acknowledge to its EOI, so a
+ *	request published after the handler's last look at the ring and
+ *	before its EOI gets no wake-up
+ *
+ * Return: false if the raise was dropped.
  */
-void hvv_loopback_wakeup(void)
+bool hvv_loopback_wakeup(bool drop_if_busy)
 {
 	if (lb_irq < 0)
-		return;
-	if (lb_irq_is_soft)
-		irq_work_queue(&lb_work);
-	else
+		return false;
+	if (drop_if_busy) {
+		/*
+		 * The caller published its request before this call; that
+		 * store must be visible before we look at the interrupt's
+		 * state, or a handler that EOIs and then looks at the ring
+		 * could miss the request while we still see it active.  On
+		 * a board the check runs on root's CPU after the IPI, which
+		 * orders it so.  Pairs with the handler's EOI (the GIC's
+		 * EOI register write, or the cmpxchg that ends the irq_work)
+		 * and whatever ordering the handler puts between it and its
+		 * next look at the ring.
+		 */
+		smp_mb();
+		if (lb_irq_busy())
+			return false;
+	}
+	if (lb_irq_is_soft) {
+		/* Only one call in flight; that one will raise. */
+		if (!atomic_cmpxchg(&lb_soft_sent, 0, 1))
+			smp_call_function_single_async(cpumask_first(cpu_online_mask),
+						       &lb_soft_csd);
+	} else
 		irq_set_irqchip_state(lb_irq, IRQCHIP_STATE_PENDING, true);
+	return true;
 }
 EXPORT_SYMBOL_GPL(hvv_loopback_wakeup);

@@ -33,7 +33,10 @@ struct hvv_bridge_page *hvv_loopback_attach(const struct hvv_loopback_el2 *el2);
 /* Detach; when it returns, @finish_req runs nowhere and will not be called. */
 void hvv_loopback_detach(void);
 
-/* Raise the backend's wake-up interrupt, as the hypervisor's IPI does. */
-void hvv_loopback_wakeup(void);
+/*
+ * Raise the backend's wake-up interrupt, as the hypervisor's IPI does;
+ * with @drop_if_busy, not while it is pending or active (returns false).
+ */
+bool hvv_loopback_wakeup(bool drop_if_busy);
 
 #endif /* HVISOR_VHOST_LOOPBACK_H */

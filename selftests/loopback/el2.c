@@ -240,12 +240,12 @@ static int lb_push(const struct hvv_device_req *req, bool may_sleep,
 	wake = READ_ONCE(page->need_wakeup);
 	spin_unlock_irqrestore(&lb_req_lock, flags);
 
-	if (wake && lb_lose_wakeup()) {
+	if (wake && lb_lose_wakeup())
 		atomic64_inc(&lb_stats.wakeups_lost);
-	} else if (wake) {
+	else if (wake && hvv_loopback_wakeup(!lb_kind(LB_KIND_WAKEUP)))
 		atomic64_inc(&lb_stats.wakeups);
-		hvv_loopback_wakeup();
-	}
+	else if (wake)
+		atomic64_inc(&lb_stats.wakeups_dropped);
 	return 0;
 }
 
@@ -490,6 +490,8 @@ void lb_el2_show(struct seq_file *m)
 	seq_printf(m, "wakeups %lld\n", atomic64_read(&lb_stats.wakeups));
 	seq_printf(m, "wakeups_lost %lld\n",
 		   atomic64_read(&lb_stats.wakeups_lost));
+	seq_printf(m, "wakeups_dropped %lld\n",
+		   atomic64_read(&lb_stats.wakeups_dropped));
 	seq_printf(m, "irqs_off_waits %lld\n",
 		   atomic64_read(&lb_stats.irqs_off_waits));
 	seq_printf(m, "finish_calls %lld\n",

@@ -21,6 +21,7 @@
 #define HVV_LOOPBACK_LB_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
@@ -89,6 +90,7 @@ struct lb_stats {
 	atomic64_t ring_full;
 	atomic64_t wakeups;
 	atomic64_t wakeups_lost;
+	atomic64_t wakeups_dropped;
 	atomic64_t irqs_off_waits;
 	atomic64_t finish_calls;
 	atomic64_t res_delivered;
@@ -101,6 +103,22 @@ struct lb_stats {
 extern struct lb_stats lb_stats;
 extern unsigned int lb_timeout_ms;
 extern unsigned int lb_lose_wakeups;
+extern unsigned int lb_kind_mask;
+
+/*
+ * The hypervisor's harsh rules, each of which a test may switch off with
+ * a bit of the parameter "kind" (default 0: all of them apply).
+ */
+#define LB_KIND_WAKEUP		BIT(0)	/* raise a pending/active wake-up */
+#define LB_KIND_ZONE_IRQ	BIT(1)	/* never drop a zone interrupt */
+#define LB_KIND_PENDING_MAX	BIT(2)	/* any number of pending interrupts */
+#define LB_KIND_JUNK		BIT(3)	/* mask write values to their size */
+#define LB_KIND_STATUS_POLL	BIT(4)	/* poll Status for 0 after a reset */
+
+static inline bool lb_kind(unsigned int rule)
+{
+	return READ_ONCE(lb_kind_mask) & rule;
+}
 
 /* el2.c */
 int lb_el2_attach(void);

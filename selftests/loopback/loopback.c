@@ -22,7 +22,9 @@
  *  raw      (w) "r <zone> <addr> <size>", "w <zone> <addr> <size> <value>"
  *           (blocking) or "p <zone> <addr> <size> <value>" (posted, as a
  *           QueueNotify): one access as EL2 would make it, to any address;
- *           (r) the value of the last "r", as "0x<hex>"
+ *           "R <zone> <addr> <size> <count>": <count> blocking reads back
+ *           to back, stopping at the first error;
+ *           (r) the value of the last "r" or "R", as "0x<hex>"
  *  zone_ram (w) "<zone> <host_phys> <size> [<guest_phys>]": the devices
  *           of <zone> probed from now on keep their rings and buffers in
  *           that physical range, which must not be root's RAM (zram.c);
@@ -39,13 +41,15 @@
  * in /sys/module/hvisor_vhost_loopback/parameters/: timeout_ms (default
  * 5000), how long an access waits for its answer; lose_wakeups (default
  * 0), how many of the next wake-up interrupts to leave out, as if EL2 had
- * lost them.
+ * lost them; kind (default 0), a bit mask of the hypervisor's harsh rules
+ * to switch off (LB_KIND_* in lb.h; see el2.c).
  */
 
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/sched/signal.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -60,6 +64,10 @@ MODULE_PARM_DESC(timeout_ms, "how long a register access waits for the backend (
 unsigned int lb_lose_wakeups;
 module_param_named(lose_wakeups, lb_lose_wakeups, uint, 0644);
 MODULE_PARM_DESC(lose_wakeups, "tests: do not raise the next N wake-ups");
+
+unsigned int lb_kind_mask;
+module_param_named(kind, lb_kind_mask, uint, 0644);
+MODULE_PARM_DESC(kind, "tests: switch off rules of the hypervisor (bit mask, see lb.h)");
 
 static struct dentry *lb_dir;
 
@@ -141,6 +149,24 @@ static ssize_t lb_remove_write(struct file *file, const char __user *ubuf,
 	return ret ? ret : count;
 }
 
+/*
+ * @count blocking reads back to back, as a vCPU that reads a register in
+ * a loop: each access is pushed as soon as the previous one is answered,
+ * which lands it while the wake-up handler that answered is still
+ * finishing.  Stops at the first error.
+ */
+static int lb_raw_burst(u32 zone, u64 addr, u64 size, u64 count, u64 *value)
+{
+	int ret = 0;
+
+	while (count-- && !ret) {
+		ret = lb_el2_access(zone, addr, size, false, value);
+		if (fatal_signal_pending(current))
+			ret = ret ?: -EINTR;
+	}
+	return ret;
+}
+
 static ssize_t lb_raw_write(struct file *file, const char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
@@ -156,7 +182,7 @@ static ssize_t lb_raw_write(struct file *file, const char __user *ubuf,
 	if (argc < 4 || strlen(argv[0]) != 1)
 		return -EINVAL;
 	op = argv[0][0];
-	if (argc != (op == 'r' ? 4 : 5) || (op != 'r' && op != 'w' && op != 'p'))
+	if (argc != (op == 'r' ? 4 : 5) || !strchr("rwpR", op))
 		return -EINVAL;
 	if (kstrtou32(argv[1], 0, &zone) || kstrtou64(argv[2], 0, &addr) ||
 	    kstrtou64(argv[3], 0, &size) ||
@@ -166,9 +192,11 @@ static ssize_t lb_raw_write(struct file *file, const char __user *ubuf,
 	mutex_lock(&lb_raw_lock);
 	if (op == 'p')
 		ret = lb_el2_post(zone, addr, size, value);
+	else if (op == 'R')
+		ret = lb_raw_burst(zone, addr, size, value, &value);
 	else
 		ret = lb_el2_access(zone, addr, size, op == 'w', &value);
-	if (op == 'r')
+	if (op == 'r' || op == 'R')
 		lb_raw_value = value;
 	mutex_unlock(&lb_raw_lock);
 	return ret ? ret : count;
