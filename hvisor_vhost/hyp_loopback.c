@@ -220,8 +220,9 @@ bool hvv_loopback_wakeup(bool drop_if_busy)
 		if (!atomic_cmpxchg(&lb_soft_sent, 0, 1))
 			smp_call_function_single_async(cpumask_first(cpu_online_mask),
 						       &lb_soft_csd);
-	} else
+	} else {
 		irq_set_irqchip_state(lb_irq, IRQCHIP_STATE_PENDING, true);
+	}
 	return true;
 }
 EXPORT_SYMBOL_GPL(hvv_loopback_wakeup);
