@@ -19,7 +19,8 @@
 # if the test unloaded it: the next test starts from a fresh module.
 #
 # Environment: HVCTL (default hvctl), BLKIO (default blkio_helper beside
-# the test), LB_KO (the loopback module), HVV_MODULE and HVV_MODULE_PARAMS
+# the test), LB_KO (the loopback module), LB_PARAMS (its parameters, e.g.
+# kind=1 to switch a rule of the hypervisor off), HVV_MODULE and HVV_MODULE_PARAMS
 # (from the rig: how hvisor_vhost.ko was loaded).
 
 HVCTL=${HVCTL:-hvctl}
@@ -354,7 +355,8 @@ lb_setup() {
 	grep -q ' /sys/kernel/debug debugfs ' /proc/mounts ||
 		mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	if [ ! -d /sys/module/hvisor_vhost_loopback ]; then
-		insmod "$LB_KO" >"$LOG" 2>&1 || return 1
+		# shellcheck disable=SC2086 # words: "kind=1 timeout_ms=300"
+		insmod "$LB_KO" $LB_PARAMS >"$LOG" 2>&1 || return 1
 	fi
 	if grep -qx stuck "$LB_WEDGED" 2>/dev/null; then
 		echo "# the loopback zone is stuck since an earlier test (a removal hangs)" >>"$LOG"

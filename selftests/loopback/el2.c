@@ -498,6 +498,12 @@ void lb_el2_show(struct seq_file *m)
 		   atomic64_read(&lb_stats.finish_calls));
 	seq_printf(m, "res_delivered %lld\n",
 		   atomic64_read(&lb_stats.res_delivered));
+	seq_printf(m, "irqs_merged %lld\n",
+		   atomic64_read(&lb_stats.irqs_merged));
+	seq_printf(m, "irqs_dropped %lld\n",
+		   atomic64_read(&lb_stats.irqs_dropped));
+	seq_printf(m, "irqs_overflow %lld\n",
+		   atomic64_read(&lb_stats.irqs_overflow));
 	seq_printf(m, "res_unknown %lld\n",
 		   atomic64_read(&lb_stats.res_unknown));
 	seq_printf(m, "res_bad %lld\n", atomic64_read(&lb_stats.res_bad));

@@ -27,6 +27,7 @@
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/virtio.h>
 #include <linux/workqueue.h>
 
@@ -35,6 +36,38 @@
 /* The virtio-mmio magic value, "virt" read as a little-endian u32. */
 #define LB_MMIO_MAGIC		0x74726976
 #define LB_MMIO_MIN_SIZE	0x100
+
+/* Distinct pending interrupts EL2 keeps per zone (its first CPU), plus 1. */
+#define LB_MAX_DEVS		8
+
+/**
+ * struct lb_zone - what the devices of one zone share: its first CPU,
+ *	which takes every interrupt of the zone
+ * @node: entry in the transport's zone list (lb_mutex)
+ * @id: zone id
+ * @refs: devices of the zone (lb_mutex)
+ * @cpu: held by the interrupt handler running on that CPU: one at a time
+ * @masked: the test masked the zone's interrupts (zone_irq file): they
+ *	stay pending (@mask_wq)
+ * @mask_wq: handlers waiting for @masked to clear
+ * @nr_pending: devices of the zone whose interrupt is pending
+ */
+struct lb_zone {
+	struct list_head node;
+	u32 id;
+	unsigned int refs;
+	struct mutex cpu;	/* one interrupt handler at a time */
+	bool masked;
+	wait_queue_head_t mask_wq;
+	atomic_t nr_pending;
+};
+
+/* An emulated device's interrupt, as a list register holds it. */
+enum {
+	LB_IRQ_IDLE,
+	LB_IRQ_PENDING,		/* injected, the handler has not begun */
+	LB_IRQ_ACTIVE,		/* its handler runs (acknowledge to EOI) */
+};
 
 /**
  * struct lb_dev - one emulated virtio-mmio device of one zone
@@ -52,13 +85,18 @@
  *	does so before its first reset); config interrupts wait for it
  * @zram: the zone's RAM is outside root's memory: the parent device that
  *	confines rings and buffers to it (zram.c), or NULL
+ * @lz: the zone's shared part
  * @irq_work: interrupt delivery in process context (see transport.c)
+ * @irq_state: LB_IRQ_*: what EL2 would find in the list register
  * @cb_lock: serialises virtqueue callbacks against find_vqs/del_vqs
  * @vqs_ready: the vq list is complete and may be walked (@cb_lock)
  * @accesses: blocking register accesses
  * @notifies: posted QueueNotify writes
  * @timeouts: accesses that got no answer in time
- * @interrupts: {zone, irq} results delivered to this device
+ * @interrupts: {zone, irq} results for this device
+ * @irqs_merged: results for it while its interrupt was pending (merged)
+ * @irqs_dropped: results for it dropped, its handler running, or as an
+ *	8th distinct pending interrupt of the zone
  */
 struct lb_dev {
 	struct virtio_device vdev;
@@ -72,7 +110,9 @@ struct lb_dev {
 	bool core_ready;
 	struct device *zram;
 
+	struct lb_zone *lz;
 	struct work_struct irq_work;
+	atomic_t irq_state;
 	struct mutex cb_lock;	/* vq callbacks vs. find_vqs/del_vqs */
 	bool vqs_ready;
 
@@ -80,6 +120,8 @@ struct lb_dev {
 	atomic64_t notifies;
 	atomic64_t timeouts;
 	atomic64_t interrupts;
+	atomic64_t irqs_merged;
+	atomic64_t irqs_dropped;
 };
 
 /* Module-wide counters, shown in the stats file. */
@@ -94,6 +136,9 @@ struct lb_stats {
 	atomic64_t irqs_off_waits;
 	atomic64_t finish_calls;
 	atomic64_t res_delivered;
+	atomic64_t irqs_merged;
+	atomic64_t irqs_dropped;
+	atomic64_t irqs_overflow;
 	atomic64_t res_unknown;
 	atomic64_t res_bad;
 	atomic64_t slots_leaked;
@@ -136,6 +181,8 @@ int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq);
 int lb_dev_remove(bool has_zone, u32 zone, u64 base);
 void lb_dev_remove_all(void);
 bool lb_deliver(u32 zone, u32 irq);
+int lb_zone_mask(u32 zone, bool mask);
+void lb_zone_show(struct seq_file *m);
 void lb_devs_show(struct seq_file *m);
 struct device *lb_root_device(void);
 

@@ -16,7 +16,8 @@
  *           no such device, EINVAL if the base is used in several zones
  *  devices  (r) one line per device: "<virtioN> zone= base= size= irq=
  *           device_id= driver= dead= accesses= notifies= timeouts=
- *           interrupts="
+ *           interrupts= irqs_merged= irqs_dropped= irq_state=" (irq_state:
+ *           0 idle, 1 pending, 2 active)
  *  stats    (r) "<name> <value>" lines: module-wide counters and the
  *           ring indices
  *  raw      (w) "r <zone> <addr> <size>", "w <zone> <addr> <size> <value>"
@@ -33,6 +34,11 @@
  *           (EBUSY while devices of its zone exist);
  *           (r) "none", or "<name> <value>" lines: the range, whether
  *           root maps it in its linear map, free bytes and counters
+ *  zone_irq (w) "<zone> mask" or "<zone> unmask": while masked, the
+ *           zone's interrupts stay pending (its first CPU does not take
+ *           them); ENOENT if the zone has no device; removing a device
+ *           unmasks its zone; (r) one line per zone with devices:
+ *           "zone= devices= masked= pending="
  *  hostile  (ioctl, mmap) zones a test plays by hand: RAM with guard
  *           pages, any register access, interrupt counts; see
  *           hostile_abi.h
@@ -238,6 +244,34 @@ static int lb_zone_ram_open(struct inode *inode, struct file *file)
 	return single_open(file, lb_zone_ram_show, NULL);
 }
 
+static ssize_t lb_zone_irq_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	char buf[LB_CMD_MAX], *argv[LB_MAX_ARGS];
+	u32 zone;
+	int argc, ret;
+
+	argc = lb_get_cmd(ubuf, count, buf, argv);
+	if (argc < 0)
+		return argc;
+	if (argc != 2 || kstrtou32(argv[0], 0, &zone) ||
+	    (strcmp(argv[1], "mask") && strcmp(argv[1], "unmask")))
+		return -EINVAL;
+	ret = lb_zone_mask(zone, !strcmp(argv[1], "mask"));
+	return ret ? ret : count;
+}
+
+static int lb_zone_irq_show(struct seq_file *m, void *unused)
+{
+	lb_zone_show(m);
+	return 0;
+}
+
+static int lb_zone_irq_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, lb_zone_irq_show, NULL);
+}
+
 static int lb_devices_show(struct seq_file *m, void *unused)
 {
 	lb_devs_show(m);
@@ -283,6 +317,15 @@ static const struct file_operations lb_zone_ram_fops = {
 	.release	= single_release,
 };
 
+static const struct file_operations lb_zone_irq_fops = {
+	.owner		= THIS_MODULE,
+	.open		= lb_zone_irq_open,
+	.read		= seq_read,
+	.write		= lb_zone_irq_write,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
 static int __init lb_init(void)
 {
 	int ret;
@@ -305,6 +348,7 @@ static int __init lb_init(void)
 	debugfs_create_file("stats", 0444, lb_dir, NULL, &lb_stats_fops);
 	debugfs_create_file("raw", 0600, lb_dir, NULL, &lb_raw_fops);
 	debugfs_create_file("zone_ram", 0600, lb_dir, NULL, &lb_zone_ram_fops);
+	debugfs_create_file("zone_irq", 0600, lb_dir, NULL, &lb_zone_irq_fops);
 	lb_hostile_init(lb_dir);
 	return 0;
 }

@@ -577,15 +577,33 @@ static const struct virtio_config_ops lb_config_ops = {
  * callbacks run with bottom halves disabled, as drivers expect of an
  * interrupt handler (NAPI scheduling, block completions raise softirqs
  * that then run at local_bh_enable()).
+ *
+ * What the work item stands for is kept as the hypervisor sees it in a
+ * list register of the zone's first CPU (ldev->irq_state): pending from
+ * the injection until the handler begins (its acknowledge), active until
+ * the handler returns (its EOI).  An injection of a pending interrupt is
+ * merged with it; one of an active interrupt is dropped, as EL2 drops it:
+ * a device must push again if it still needs the zone's attention.  The
+ * zone's first CPU takes every interrupt of the zone, one at a time
+ * (lz->cpu), and EL2 keeps at most LB_MAX_DEVS - 1 of them pending.
  */
 static void lb_irq_work(struct work_struct *work)
 {
 	struct lb_dev *ldev = container_of(work, struct lb_dev, irq_work);
+	struct lb_zone *lz = ldev->lz;
 	struct virtqueue *vq;
 	u64 isr;
 
-	if (lb_read(ldev, VIRTIO_MMIO_INTERRUPT_STATUS, 4, &isr) || !isr)
-		return;
+	wait_event(lz->mask_wq, !READ_ONCE(lz->masked));
+	mutex_lock(&lz->cpu);
+	/* The acknowledge: pending becomes active. */
+	if (atomic_cmpxchg(&ldev->irq_state, LB_IRQ_PENDING,
+			   LB_IRQ_ACTIVE) == LB_IRQ_PENDING)
+		atomic_dec(&lz->nr_pending);
+
+	/* As virtio_mmio's handler: read, then acknowledge what was read. */
+	if (lb_read(ldev, VIRTIO_MMIO_INTERRUPT_STATUS, 4, &isr))
+		goto eoi;
 	isr = (u32)isr;
 	lb_write(ldev, VIRTIO_MMIO_INTERRUPT_ACK, 4, isr);
 
@@ -598,8 +616,65 @@ static void lb_irq_work(struct work_struct *work)
 	/* Pairs with the release in lb_reset(). */
 	if ((isr & VIRTIO_MMIO_INT_CONFIG) && smp_load_acquire(&ldev->core_ready))
 		virtio_config_changed(&ldev->vdev);
+	/*
+	 * The EOI comes when the handler returns, before the softirqs it
+	 * raised run (irq_exit() runs them after the EOI).  Fully ordered:
+	 * the callbacks' reads of the used rings come before an injection
+	 * can be taken again.
+	 */
+	atomic_set(&ldev->irq_state, LB_IRQ_IDLE);
+	/* Pairs with the cmpxchg (full barrier) in lb_inject(). */
+	smp_mb__after_atomic();
 	local_bh_enable();
 	mutex_unlock(&ldev->cb_lock);
+	mutex_unlock(&lz->cpu);
+	return;
+eoi:
+	atomic_set(&ldev->irq_state, LB_IRQ_IDLE);
+	/* As above. */
+	smp_mb__after_atomic();
+	mutex_unlock(&lz->cpu);
+}
+
+/* Hypercall 1 injects the device's interrupt into its zone: any context. */
+static void lb_inject(struct lb_dev *ldev)
+{
+	struct lb_zone *lz = ldev->lz;
+	int old;
+
+	atomic64_inc(&ldev->interrupts);
+	if (lb_kind(LB_KIND_ZONE_IRQ)) {
+		/* Kind: queued again even while running, never lost. */
+		queue_work(lb_wq, &ldev->irq_work);
+		return;
+	}
+	old = atomic_cmpxchg(&ldev->irq_state, LB_IRQ_IDLE, LB_IRQ_PENDING);
+	if (old == LB_IRQ_PENDING) {
+		atomic64_inc(&ldev->irqs_merged);
+		atomic64_inc(&lb_stats.irqs_merged);
+		return;
+	}
+	if (old == LB_IRQ_ACTIVE) {
+		atomic64_inc(&ldev->irqs_dropped);
+		atomic64_inc(&lb_stats.irqs_dropped);
+		return;
+	}
+	/*
+	 * EL2 asserts that the zone's list of distinct pending interrupts
+	 * stays below MAX_DEVS, and panics otherwise.  Here: said loudly,
+	 * counted, and the interrupt is dropped.
+	 */
+	if (atomic_inc_return(&lz->nr_pending) >= LB_MAX_DEVS &&
+	    !lb_kind(LB_KIND_PENDING_MAX)) {
+		atomic_dec(&lz->nr_pending);
+		atomic_set(&ldev->irq_state, LB_IRQ_IDLE);
+		atomic64_inc(&ldev->irqs_dropped);
+		atomic64_inc(&lb_stats.irqs_overflow);
+		WARN_ONCE(1, LB_NAME ": zone %u: interrupt %u would be the %dth distinct pending interrupt of the zone: the hypervisor panics here (at most %d); dropped\n",
+			  lz->id, ldev->irq, LB_MAX_DEVS, LB_MAX_DEVS - 1);
+		return;
+	}
+	queue_work(lb_wq, &ldev->irq_work);
 }
 
 /* Hypercall 1 found {zone, irq}: any context. */
@@ -612,14 +687,107 @@ bool lb_deliver(u32 zone, u32 irq)
 	spin_lock_irqsave(&lb_dev_lock, flags);
 	list_for_each_entry(ldev, &lb_devs, node) {
 		if (ldev->zone == zone && ldev->irq == irq) {
-			atomic64_inc(&ldev->interrupts);
-			queue_work(lb_wq, &ldev->irq_work);
+			lb_inject(ldev);
 			found = true;
 			break;
 		}
 	}
 	spin_unlock_irqrestore(&lb_dev_lock, flags);
 	return found;
+}
+
+/* Zones: created with their first device, freed with their last. */
+
+static LIST_HEAD(lb_zones);
+
+static struct lb_zone *lb_zone_find(u32 zone)
+{
+	struct lb_zone *lz;
+
+	lockdep_assert_held(&lb_mutex);
+	list_for_each_entry(lz, &lb_zones, node)
+		if (lz->id == zone)
+			return lz;
+	return NULL;
+}
+
+static struct lb_zone *lb_zone_get(u32 zone)
+{
+	struct lb_zone *lz = lb_zone_find(zone);
+
+	if (lz) {
+		lz->refs++;
+		return lz;
+	}
+	lz = kzalloc(sizeof(*lz), GFP_KERNEL);
+	if (!lz)
+		return NULL;
+	lz->id = zone;
+	lz->refs = 1;
+	mutex_init(&lz->cpu);
+	init_waitqueue_head(&lz->mask_wq);
+	atomic_set(&lz->nr_pending, 0);
+	list_add_tail(&lz->node, &lb_zones);
+	return lz;
+}
+
+static void lb_zone_put(struct lb_zone *lz)
+{
+	lockdep_assert_held(&lb_mutex);
+	if (--lz->refs)
+		return;
+	list_del(&lz->node);
+	mutex_destroy(&lz->cpu);
+	kfree(lz);
+}
+
+/*
+ * The device is off the list and its work is cancelled: a pending
+ * interrupt it leaves no longer counts against the zone, and the zone
+ * loses it.
+ */
+static void lb_zone_irq_forget(struct lb_dev *ldev)
+{
+	if (atomic_xchg(&ldev->irq_state, LB_IRQ_IDLE) == LB_IRQ_PENDING)
+		atomic_dec(&ldev->lz->nr_pending);
+	lb_zone_put(ldev->lz);
+	ldev->lz = NULL;
+}
+
+/**
+ * lb_zone_mask() - mask or unmask a zone's interrupts, for tests
+ * @zone: zone id (it must have devices)
+ * @mask: mask; interrupts injected meanwhile stay pending
+ *
+ * Return: 0 or -ENOENT.
+ */
+int lb_zone_mask(u32 zone, bool mask)
+{
+	struct lb_zone *lz;
+	int ret = -ENOENT;
+
+	mutex_lock(&lb_mutex);
+	lz = lb_zone_find(zone);
+	if (lz) {
+		WRITE_ONCE(lz->masked, mask);
+		if (!mask)
+			wake_up_all(&lz->mask_wq);
+		ret = 0;
+	}
+	mutex_unlock(&lb_mutex);
+	return ret;
+}
+
+void lb_zone_show(struct seq_file *m)
+{
+	struct lb_zone *lz;
+
+	mutex_lock(&lb_mutex);
+	list_for_each_entry(lz, &lb_zones, node)
+		seq_printf(m, "zone=%u devices=%u masked=%d pending=%d\n",
+			   lz->id, lz->refs, READ_ONCE(lz->masked),
+			   atomic_read(&lz->nr_pending));
+	mutex_unlock(&lb_mutex);
 }
 
 /* Device lifetime */
@@ -730,11 +898,18 @@ int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq)
 	snprintf(ldev->bus_name, sizeof(ldev->bus_name), "hvv-lb-z%u@%llx",
 		 zone, base);
 	INIT_WORK(&ldev->irq_work, lb_irq_work);
+	atomic_set(&ldev->irq_state, LB_IRQ_IDLE);
 	mutex_init(&ldev->cb_lock);
 
 	ret = lb_identify(ldev);
 	if (ret) {
 		kfree(ldev);
+		goto out_unlock;
+	}
+	ldev->lz = lb_zone_get(zone);
+	if (!ldev->lz) {
+		kfree(ldev);
+		ret = -ENOMEM;
 		goto out_unlock;
 	}
 
@@ -756,6 +931,7 @@ int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq)
 		list_del(&ldev->node);
 		spin_unlock_irqrestore(&lb_dev_lock, flags);
 		cancel_work_sync(&ldev->irq_work);
+		lb_zone_irq_forget(ldev);
 		lb_zram_put(ldev->zram);
 		/* The device is initialised: its release frees ldev. */
 		put_device(&ldev->vdev.dev);
@@ -778,6 +954,13 @@ static void lb_dev_destroy(struct lb_dev *ldev)
 	unsigned long flags;
 
 	lockdep_assert_held(&lb_mutex);
+	/* The driver's remove needs interrupts. */
+	if (READ_ONCE(ldev->lz->masked)) {
+		pr_info(LB_NAME ": zone %u: interrupts unmasked to remove 0x%llx\n",
+			ldev->zone, ldev->base);
+		WRITE_ONCE(ldev->lz->masked, false);
+		wake_up_all(&ldev->lz->mask_wq);
+	}
 	/*
 	 * Keep ldev until the end: unregistering drops the core's reference,
 	 * and the driver's remove still needs interrupts (I/O is drained
@@ -791,6 +974,7 @@ static void lb_dev_destroy(struct lb_dev *ldev)
 	spin_unlock_irqrestore(&lb_dev_lock, flags);
 	/* Hypercall 1 can no longer queue it; wait for a running one. */
 	cancel_work_sync(&ldev->irq_work);
+	lb_zone_irq_forget(ldev);
 	/* The driver is gone, and with it every ring and mapping. */
 	lb_zram_put(ldev->zram);
 
@@ -861,7 +1045,7 @@ void lb_devs_show(struct seq_file *m)
 		 * The name lives until the release, after the device left
 		 * the list; the driver string is read as dev_printk() does.
 		 */
-		seq_printf(m, "%s zone=%u base=0x%llx size=0x%llx irq=%u device_id=%u driver=%s dead=%d accesses=%lld notifies=%lld timeouts=%lld interrupts=%lld\n",
+		seq_printf(m, "%s zone=%u base=0x%llx size=0x%llx irq=%u device_id=%u driver=%s dead=%d accesses=%lld notifies=%lld timeouts=%lld interrupts=%lld irqs_merged=%lld irqs_dropped=%lld irq_state=%d\n",
 			   reg ? dev_name(dev) : "-", ldev->zone, ldev->base,
 			   ldev->size, ldev->irq, ldev->vdev.id.device,
 			   reg && READ_ONCE(dev->driver) ?
@@ -870,7 +1054,10 @@ void lb_devs_show(struct seq_file *m)
 			   atomic64_read(&ldev->accesses),
 			   atomic64_read(&ldev->notifies),
 			   atomic64_read(&ldev->timeouts),
-			   atomic64_read(&ldev->interrupts));
+			   atomic64_read(&ldev->interrupts),
+			   atomic64_read(&ldev->irqs_merged),
+			   atomic64_read(&ldev->irqs_dropped),
+			   atomic_read(&ldev->irq_state));
 	}
 	spin_unlock_irqrestore(&lb_dev_lock, flags);
 }
