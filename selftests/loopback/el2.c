@@ -42,6 +42,7 @@
 #include <linux/ktime.h>
 #include <linux/minmax.h>
 #include <linux/printk.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
@@ -249,6 +250,25 @@ static int lb_push(const struct hvv_device_req *req, bool may_sleep,
 	return 0;
 }
 
+/*
+ * EL2 hands over the whole source register of a trapped store: above the
+ * access size, @value carries whatever the register held.  Random bits
+ * stand for that, unless the caller chose the upper bits itself (raw and
+ * hostile accesses that test exactly that).
+ */
+static u64 lb_junk(u64 size, u64 value)
+{
+	u64 mask;
+
+	if ((size != 1 && size != 2 && size != 4) || lb_kind(LB_KIND_JUNK))
+		return value;
+	mask = GENMASK_ULL(size * 8 - 1, 0);
+	if (value & ~mask)
+		return value;
+	atomic64_inc(&lb_stats.junk_writes);
+	return value | (get_random_u64() & ~mask);
+}
+
 static void lb_report_timeout(const struct hvv_device_req *req, bool pushed)
 {
 	struct hvv_bridge_page *page = lb_page;
@@ -290,7 +310,7 @@ int lb_el2_access(u32 zone, u64 addr, u64 size, bool is_write, u64 *value)
 	struct hvv_device_req req = {
 		.address = addr,
 		.size = size,
-		.value = is_write ? *value : 0,
+		.value = is_write ? lb_junk(size, *value) : 0,
 		.src_zone = zone,
 		.is_write = is_write,
 		.need_interrupt = 0,
@@ -383,7 +403,7 @@ int lb_el2_post(u32 zone, u64 addr, u64 size, u64 value)
 		.src_cpu = lb_this_slot(),
 		.address = addr,
 		.size = size,
-		.value = value,
+		.value = lb_junk(size, value),
 		.src_zone = zone,
 		.is_write = 1,
 		.need_interrupt = 1,
@@ -492,6 +512,8 @@ void lb_el2_show(struct seq_file *m)
 		   atomic64_read(&lb_stats.wakeups_lost));
 	seq_printf(m, "wakeups_dropped %lld\n",
 		   atomic64_read(&lb_stats.wakeups_dropped));
+	seq_printf(m, "junk_writes %lld\n",
+		   atomic64_read(&lb_stats.junk_writes));
 	seq_printf(m, "irqs_off_waits %lld\n",
 		   atomic64_read(&lb_stats.irqs_off_waits));
 	seq_printf(m, "finish_calls %lld\n",

@@ -133,6 +133,7 @@ struct lb_stats {
 	atomic64_t wakeups;
 	atomic64_t wakeups_lost;
 	atomic64_t wakeups_dropped;
+	atomic64_t junk_writes;
 	atomic64_t irqs_off_waits;
 	atomic64_t finish_calls;
 	atomic64_t res_delivered;

@@ -232,8 +232,15 @@ static void lb_reset(struct virtio_device *vdev)
 	 */
 	smp_store_release(&ldev->core_ready, true);
 
+	/*
+	 * As virtio_mmio does (Linux 6.1): write 0 and go on, without
+	 * reading Status back; the next access may come at once, and the
+	 * device must already look reset to it.
+	 */
 	lb_writel(ldev, VIRTIO_MMIO_STATUS, 0);
-	/* The reset is complete when Status reads back 0 (virtio 1.x). */
+	if (!lb_kind(LB_KIND_STATUS_POLL))
+		return;
+	/* Kind: complete when Status reads back 0 (virtio 1.x). */
 	deadline = ktime_add_ms(ktime_get(), READ_ONCE(lb_timeout_ms));
 	for (;;) {
 		if (lb_read(ldev, VIRTIO_MMIO_STATUS, 4, &status))
