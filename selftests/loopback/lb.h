@@ -78,6 +78,9 @@ enum {
  * @zone: the zone whose accesses this is
  * @base: guest-physical base of the register window
  * @size: size of the window
+ * @region: base of the zone-config virtio region the window lies in (its
+ *	own base unless several devices share one region): EL2 posts the
+ *	writes at offset 0x50 of the region, and those only
  * @irq: interrupt id the backend pushes for this device
  * @bus_name: what bus_name() answers
  * @registered: register_virtio_device() succeeded (lb_dev_lock)
@@ -91,7 +94,7 @@ enum {
  * @cb_lock: serialises virtqueue callbacks against find_vqs/del_vqs
  * @vqs_ready: the vq list is complete and may be walked (@cb_lock)
  * @accesses: blocking register accesses
- * @notifies: posted QueueNotify writes
+ * @notifies: QueueNotify writes (posted or not)
  * @timeouts: accesses that got no answer in time
  * @interrupts: {zone, irq} results for this device
  * @irqs_merged: results for it while its interrupt was pending (merged)
@@ -104,6 +107,7 @@ struct lb_dev {
 	u32 zone;
 	u64 base;
 	u64 size;
+	u64 region;
 	u32 irq;
 	char bus_name[48];
 	bool registered;
@@ -178,7 +182,7 @@ void lb_el2_show(struct seq_file *m);
 extern struct mutex lb_mutex;
 int lb_transport_init(void);
 void lb_transport_exit(void);
-int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq);
+int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq, u64 region);
 int lb_dev_remove(bool has_zone, u32 zone, u64 base);
 void lb_dev_remove_all(void);
 bool lb_deliver(u32 zone, u32 irq);

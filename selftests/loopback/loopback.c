@@ -6,9 +6,14 @@
  *
  * Control files, in /sys/kernel/debug/hvisor_vhost_loopback/:
  *
- *  probe    (w) "<zone> <mmio_base> <mmio_size> <irq>": read MagicValue,
- *           Version and DeviceID through the bridge and register a virtio
- *           device; errors: EINVAL (syntax, size < 0x100), EEXIST (window
+ *  probe    (w) "<zone> <mmio_base> <mmio_size> <irq> [<region_base>]":
+ *           read MagicValue, Version and DeviceID through the bridge and
+ *           register a virtio device; <region_base> (default <mmio_base>)
+ *           is where the zone-config virtio region that holds the window
+ *           starts: EL2 posts the writes at offset 0x50 of the region and
+ *           blocks on all others, so a device above the base of a shared
+ *           region gets blocking QueueNotify writes; errors: EINVAL
+ *           (syntax, size < 0x100, region above the window), EEXIST (window
  *           overlaps or irq used in that zone), ENODEV (bad magic or
  *           device id 0), ENXIO (version not 2), ETIMEDOUT/EIO/EBUSY (no
  *           answer: the zone is dead)
@@ -16,8 +21,8 @@
  *           no such device, EINVAL if the base is used in several zones
  *  devices  (r) one line per device: "<virtioN> zone= base= size= irq=
  *           device_id= driver= dead= accesses= notifies= timeouts=
- *           interrupts= irqs_merged= irqs_dropped= irq_state=" (irq_state:
- *           0 idle, 1 pending, 2 active)
+ *           interrupts= irqs_merged= irqs_dropped= irq_state= region="
+ *           (irq_state: 0 idle, 1 pending, 2 active)
  *  stats    (r) "<name> <value>" lines: module-wide counters and the
  *           ring indices
  *  raw      (w) "r <zone> <addr> <size>", "w <zone> <addr> <size> <value>"
@@ -110,19 +115,20 @@ static ssize_t lb_probe_write(struct file *file, const char __user *ubuf,
 			      size_t count, loff_t *ppos)
 {
 	char buf[LB_CMD_MAX], *argv[LB_MAX_ARGS];
+	u64 base, size, region;
 	u32 zone, irq;
-	u64 base, size;
 	int argc, ret;
 
 	argc = lb_get_cmd(ubuf, count, buf, argv);
 	if (argc < 0)
 		return argc;
-	if (argc != 4 || kstrtou32(argv[0], 0, &zone) ||
+	if ((argc != 4 && argc != 5) || kstrtou32(argv[0], 0, &zone) ||
 	    kstrtou64(argv[1], 0, &base) || kstrtou64(argv[2], 0, &size) ||
-	    kstrtou32(argv[3], 0, &irq))
+	    kstrtou32(argv[3], 0, &irq) ||
+	    kstrtou64(argc == 5 ? argv[4] : argv[1], 0, &region))
 		return -EINVAL;
 
-	ret = lb_dev_create(zone, base, size, irq);
+	ret = lb_dev_create(zone, base, size, irq, region);
 	return ret ? ret : count;
 }
 

@@ -75,11 +75,24 @@ static int lb_read(struct lb_dev *ldev, unsigned int off, unsigned int size,
 	return ret;
 }
 
+/*
+ * EL2 decides by the offset in the zone-config virtio region, not in the
+ * device's window: a write at offset 0x50 of the region is posted (the
+ * vCPU goes on at once), any other access blocks.  Only the device at the
+ * base of a shared region gets posted QueueNotify writes.
+ */
+static bool lb_posted(struct lb_dev *ldev, unsigned int off)
+{
+	return ldev->base + off - ldev->region == VIRTIO_MMIO_QUEUE_NOTIFY;
+}
+
 static int lb_write(struct lb_dev *ldev, unsigned int off, unsigned int size,
 		    u64 val)
 {
 	int ret;
 
+	if (lb_posted(ldev, off))
+		return lb_el2_post(ldev->zone, ldev->base + off, size, val);
 	atomic64_inc(&ldev->accesses);
 	ret = lb_el2_access(ldev->zone, ldev->base + off, size, true, &val);
 	if (ret == -ETIMEDOUT)
@@ -318,15 +331,17 @@ static int lb_finalize_features(struct virtio_device *vdev)
 
 /* Virtqueues */
 
-/* Posted: the only access that may come from atomic context. */
+/*
+ * The only access that may come from atomic context: posted at the base
+ * of a region, otherwise blocking (el2.c spins then, as the vCPU would).
+ */
 static bool lb_notify(struct virtqueue *vq)
 {
 	struct lb_dev *ldev = to_lb_dev(vq->vdev);
 
 	atomic64_inc(&ldev->notifies);
 	/* false marks the queue broken: right for a dead zone. */
-	return !lb_el2_post(ldev->zone, ldev->base + VIRTIO_MMIO_QUEUE_NOTIFY,
-			    4, vq->index);
+	return !lb_write(ldev, VIRTIO_MMIO_QUEUE_NOTIFY, 4, vq->index);
 }
 
 /* Give the selected queue its ring and enable it. */
@@ -874,19 +889,20 @@ static int lb_identify(struct lb_dev *ldev)
  * @base: guest-physical base of its register window
  * @size: window size
  * @irq: interrupt id the backend injects for it
+ * @region: base of the zone-config virtio region that holds the window
  *
- * Return: 0; -EINVAL bad window; -EEXIST window or irq already used in the
+ * Return: 0; -EINVAL bad window or region; -EEXIST window or irq already used in the
  * zone; -ENODEV wrong magic or device id 0; -ENXIO version is not 2;
  * -EIO/-ETIMEDOUT/-EBUSY the bridge did not answer; -ENOMEM; or what
  * register_virtio_device() returned.
  */
-int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq)
+int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq, u64 region)
 {
 	struct lb_dev *ldev;
 	unsigned long flags;
 	int ret;
 
-	if (size < LB_MMIO_MIN_SIZE || base + size < base)
+	if (size < LB_MMIO_MIN_SIZE || base + size < base || region > base)
 		return -EINVAL;
 
 	mutex_lock(&lb_mutex);
@@ -901,6 +917,7 @@ int lb_dev_create(u32 zone, u64 base, u64 size, u32 irq)
 	ldev->zone = zone;
 	ldev->base = base;
 	ldev->size = size;
+	ldev->region = region;
 	ldev->irq = irq;
 	snprintf(ldev->bus_name, sizeof(ldev->bus_name), "hvv-lb-z%u@%llx",
 		 zone, base);
@@ -1052,7 +1069,7 @@ void lb_devs_show(struct seq_file *m)
 		 * The name lives until the release, after the device left
 		 * the list; the driver string is read as dev_printk() does.
 		 */
-		seq_printf(m, "%s zone=%u base=0x%llx size=0x%llx irq=%u device_id=%u driver=%s dead=%d accesses=%lld notifies=%lld timeouts=%lld interrupts=%lld irqs_merged=%lld irqs_dropped=%lld irq_state=%d\n",
+		seq_printf(m, "%s zone=%u base=0x%llx size=0x%llx irq=%u device_id=%u driver=%s dead=%d accesses=%lld notifies=%lld timeouts=%lld interrupts=%lld irqs_merged=%lld irqs_dropped=%lld irq_state=%d region=0x%llx\n",
 			   reg ? dev_name(dev) : "-", ldev->zone, ldev->base,
 			   ldev->size, ldev->irq, ldev->vdev.id.device,
 			   reg && READ_ONCE(dev->driver) ?
@@ -1064,7 +1081,7 @@ void lb_devs_show(struct seq_file *m)
 			   atomic64_read(&ldev->interrupts),
 			   atomic64_read(&ldev->irqs_merged),
 			   atomic64_read(&ldev->irqs_dropped),
-			   atomic_read(&ldev->irq_state));
+			   atomic_read(&ldev->irq_state), ldev->region);
 	}
 	spin_unlock_irqrestore(&lb_dev_lock, flags);
 }
