@@ -4,13 +4,38 @@
  * guest zone touches a virtio region, and its hypercall 1.
  *
  * Every register access becomes a struct hvv_device_req in req_list.  A
- * write at offset 0x50 (QueueNotify) of a device's region is posted: the
- * vCPU goes on at once and nobody waits for an answer.  Everything else
- * blocks: the vCPU reads cfg_flags[cpu] before it pushes, then waits until
- * the backend changes it and takes cfg_values[cpu] as the value of a read.
+ * write at offset 0x50 of the zone-config virtio region (the transport
+ * knows where each device's region starts) is posted: the vCPU goes on at
+ * once and nobody waits for an answer.  Everything else blocks: the vCPU
+ * reads cfg_flags[cpu] before it pushes, then waits until the backend
+ * changes it and takes cfg_values[cpu] as the value of a read.
  *
- * Where this differs from EL2, it is because the waiting "vCPU" here is a
- * task of root's own kernel, not a physical CPU that root never sees:
+ * As harsh as EL2, unless a test switches a rule off (parameter kind):
+ *
+ *  - A wake-up is dropped while root's wake-up interrupt is pending or
+ *    active (acknowledged, not EOIed): counted as wakeups_dropped.  A
+ *    request pushed after the handler's last look and before its EOI
+ *    waits for the next wake-up.
+ *  - A zone interrupt is dropped while the zone handles it, merged while
+ *    it is pending, and the 8th distinct pending interrupt of a zone,
+ *    where EL2 panics, is warned about and dropped (transport.c).
+ *  - A write of 1, 2 or 4 bytes carries random bits above its size, as
+ *    the whole source register does (lb_junk()).
+ *  - Only region offset 0x50 is posted: the notifies of a device above
+ *    the base of a shared region block.
+ *
+ * Where this differs from EL2:
+ *
+ *  - The 7-pending limit counts interrupts whose handler has not begun;
+ *    EL2's list empties into the list registers whenever the zone's CPU
+ *    leaves EL2, so on a board the limit is on a shorter backlog.
+ *  - The zone's interrupts are taken one at a time, as by one CPU, by
+ *    work items in process context (see transport.c), not in hard IRQ.
+ *  - On x86_64 the wake-up is a software interrupt, raised from an
+ *    irq_work on the first CPU: "active" is the irq_work running.
+ *
+ * and, because the waiting "vCPU" here is a task of root's own kernel, not
+ * a physical CPU that root never sees:
  *
  *  - The slot (src_cpu) is the current CPU's id whenever that slot is free,
  *    which is the common case.  If it is taken (a task that was preempted
