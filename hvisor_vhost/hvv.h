@@ -15,6 +15,7 @@
 #define HVISOR_VHOST_HVV_H
 
 #include <linux/atomic.h>
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -171,6 +172,9 @@ struct hvv_dev_ops {
  * @queue_sel: QueueSel (any value: checked where used)
  * @isr: InterruptStatus
  * @irq_pushed: an interrupt was pushed and not yet acknowledged
+ * @irq_timer: repeats the push while it is not acknowledged
+ * @irq_retry_us: the next repeat's delay (backoff)
+ * @irq_waited_us: how long the repeats have gone unanswered
  * @config_generation: ConfigGeneration
  * @resetting: a reset is being carried out in process context; blocking
  *	accesses wait in @parked until it is done
@@ -211,6 +215,9 @@ struct hvv_device {
 	u32 queue_sel;
 	u32 isr;
 	bool irq_pushed;
+	struct hrtimer irq_timer;
+	unsigned int irq_retry_us;
+	unsigned int irq_waited_us;
 	u32 config_generation;
 	bool resetting;
 	bool requeue;
@@ -246,6 +253,8 @@ void hvv_devices_destroy(void);
 struct hvv_device *hvv_device_lookup(u32 zone_id, u64 addr);
 void hvv_device_kick(struct hvv_device *dev, unsigned int qidx);
 void hvv_device_interrupt(struct hvv_device *dev, u32 isr_bits);
+void hvv_device_push_irq(struct hvv_device *dev);
+extern unsigned int hvv_zone_max_devices;
 void hvv_device_config_changed(struct hvv_device *dev);
 void hvv_device_broken(struct hvv_device *dev, const char *why);
 struct kthread_worker *hvv_device_worker_create(struct hvv_device *dev,

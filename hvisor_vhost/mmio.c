@@ -250,12 +250,14 @@ static void write_ack(struct hvv_device *dev, u32 val)
 {
 	dev->isr &= ~val;
 	dev->irq_pushed = false;
-	/* Anything raised between the driver's read and this ack: again. */
-	if (dev->isr) {
-		dev->irq_pushed = true;
-		atomic64_inc(&dev->stats.interrupts);
-		hvv_bridge_inject(dev->zone->id, dev->irq);
-	}
+	/*
+	 * Anything raised between the driver's read and this ack: again.
+	 * The zone is still in its handler, so the hypervisor drops this
+	 * push; the repeat after it lands once the handler has returned.
+	 * Nothing left: the repeats stop (the timer sees isr == 0).
+	 */
+	if (dev->isr)
+		hvv_device_push_irq(dev);
 }
 
 static void write_reg(struct hvv_device *dev, unsigned int off, u32 val)
