@@ -192,6 +192,17 @@ void hvv_bridge_reinject(u32 zone, u32 irq)
 }
 
 /**
+ * hvv_bridge_irq_taken() - a zone's driver is handling its interrupt
+ *
+ * Any context: tells the hypervisors that need to know.
+ */
+void hvv_bridge_irq_taken(void)
+{
+	if (hyp->irq_taken)
+		hyp->irq_taken();
+}
+
+/**
  * hvv_bridge_dispatch() - apply one request to its device and answer it
  * @dev: the device (NULL: no device at that address, reads return 0)
  * @req: a copy of the request
@@ -357,15 +368,13 @@ static unsigned long poll_ring(unsigned int idle_us)
 		spin_lock_irq(&drain_lock);
 		n = bridge_drain(HVV_BRIDGE_MAX_REQ);
 		spin_unlock_irq(&drain_lock);
-		if (n) {
-			total += n;
+		total += n;
+		if (n)
 			deadline = ktime_get_ns() +
 				   (u64)idle_us * NSEC_PER_USEC;
-		} else if (ktime_get_ns() >= deadline) {
+		else if (ktime_get_ns() >= deadline)
 			break;
-		} else {
-			cpu_relax();
-		}
+		cpu_relax();
 		cond_resched();
 	}
 	return total;

@@ -15,6 +15,7 @@ void hvv_bridge_exit(void);
 void hvv_bridge_answer(u64 cpu, u64 value);
 bool hvv_bridge_inject(u32 zone, u32 irq);
 void hvv_bridge_reinject(u32 zone, u32 irq);
+void hvv_bridge_irq_taken(void);
 void hvv_bridge_dispatch(struct hvv_device *dev,
 			 const struct hvv_device_req *req);
 

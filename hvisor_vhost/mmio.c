@@ -94,6 +94,8 @@ static u32 read_reg(struct hvv_device *dev, unsigned int off)
 		/* 1 while in progress; accesses park until then anyway. */
 		return vq ? vq->reset_pending : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		/* The driver takes the interrupt: some hypervisors must know. */
+		hvv_bridge_irq_taken();
 		return dev->isr;
 	case VIRTIO_MMIO_STATUS:
 		return dev->status;
