@@ -208,7 +208,8 @@ void hvv_bridge_irq_taken(void)
  * @req: a copy of the request
  *
  * Any context.  A blocking request for a device in the middle of a reset is
- * parked in the device and answered when the reset completes.
+ * parked in the device and answered when the reset completes; so is the
+ * Status = 0 write that starts the reset.
  */
 void hvv_bridge_dispatch(struct hvv_device *dev, const struct hvv_device_req *req)
 {
@@ -227,10 +228,12 @@ void hvv_bridge_dispatch(struct hvv_device *dev, const struct hvv_device_req *re
 	spin_lock_irqsave(&dev->lock, flags);
 	res = hvv_mmio_access(dev, req->address - dev->mmio_base, req->size,
 			      req->is_write, &value);
-	if (res == HVV_MMIO_PARK && !req->need_interrupt &&
+	if (res != HVV_MMIO_ANSWER && !req->need_interrupt &&
 	    req->src_cpu < HVV_BRIDGE_MAX_CPUS) {
 		dev->parked[req->src_cpu] = *req;
 		dev->parked_mask |= BIT(req->src_cpu);
+		if (res == HVV_MMIO_HOLD)
+			dev->held_mask |= BIT(req->src_cpu);
 		spin_unlock_irqrestore(&dev->lock, flags);
 		return;
 	}

@@ -272,6 +272,8 @@ static void replay_parked(struct hvv_device *dev, bool removed)
 	spin_unlock_irq(&dev->lock);
 
 	for_each_set_bit(cpu, &todo, HVV_BRIDGE_MAX_CPUS) {
+		bool held;
+
 		spin_lock_irq(&dev->lock);
 		/* One blocking request per CPU: still the one we saw. */
 		if (!(dev->parked_mask & BIT(cpu))) {
@@ -279,10 +281,14 @@ static void replay_parked(struct hvv_device *dev, bool removed)
 			continue;
 		}
 		dev->parked_mask &= ~BIT(cpu);
+		held = dev->held_mask & BIT(cpu);
+		dev->held_mask &= ~BIT(cpu);
 		req = dev->parked[cpu];
 		spin_unlock_irq(&dev->lock);
-		/* A removed device answers like an empty address: 0. */
-		hvv_bridge_dispatch(removed ? NULL : dev, &req);
+		if (held)	/* the reset it asked for is done */
+			hvv_bridge_answer(req.src_cpu, 0);
+		else	/* a removed device answers like an empty address: 0 */
+			hvv_bridge_dispatch(removed ? NULL : dev, &req);
 	}
 }
 

@@ -185,6 +185,8 @@ struct hvv_dev_ops {
  * @removing: the device is being removed: DRIVER_OK and reset are ignored
  * @parked: blocking requests that arrived during a reset, one per CPU
  * @parked_mask: which entries of @parked are valid
+ * @held_mask: which of them are the Status = 0 writes that started the
+ *	reset: they are answered, not replayed, when it is done
  * @nr_vqs: number of queues
  * @vqs: the queues
  * @worker: kthread running the queues' work (those without a worker of
@@ -225,6 +227,7 @@ struct hvv_device {
 	bool removing;
 	struct hvv_device_req parked[HVV_BRIDGE_MAX_CPUS];
 	u32 parked_mask;
+	u32 held_mask;
 
 	unsigned int nr_vqs;
 	struct hvv_vq *vqs;
@@ -264,6 +267,8 @@ struct kthread_worker *hvv_device_worker_create(struct hvv_device *dev,
 enum hvv_mmio_result {
 	HVV_MMIO_ANSWER,	/* answer now with *value */
 	HVV_MMIO_PARK,		/* keep the request until the reset is done */
+	HVV_MMIO_HOLD,		/* this write started a reset: answer it
+				 * when the device has stopped */
 };
 
 enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,

@@ -361,8 +361,8 @@ static bool config_access_ok(struct hvv_device *dev, u64 off, u64 size)
  * Accesses the spec forbids (wrong size, misaligned, past the config space)
  * read as 0 and are otherwise ignored.
  *
- * Return: HVV_MMIO_ANSWER, or HVV_MMIO_PARK while a reset or a queue
- * change is being carried out.
+ * Return: HVV_MMIO_ANSWER, HVV_MMIO_PARK while a reset or a queue change
+ * is being carried out, HVV_MMIO_HOLD for the write that starts a reset.
  */
 enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,
 				     u64 size, bool is_write, u64 *value)
@@ -393,10 +393,18 @@ enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,
 			 dev->id, off, size);
 		return HVV_MMIO_ANSWER;
 	}
-	if (is_write)
-		write_reg(dev, off, (u32)in);
-	else
+	if (!is_write) {
 		*value = read_reg(dev, off);
+		return HVV_MMIO_ANSWER;
+	}
+	write_reg(dev, off, (u32)in);
+	/*
+	 * The driver frees its buffers right after writing Status = 0 (Linux
+	 * 6.1's virtio_mmio does not read Status back): its vCPU waits until
+	 * nothing of the device touches zone RAM any more.
+	 */
+	if (off == VIRTIO_MMIO_STATUS && dev->resetting)
+		return HVV_MMIO_HOLD;
 	return HVV_MMIO_ANSWER;
 }
 
