@@ -246,6 +246,7 @@ static inline bool hvv_has_feature(const struct hvv_device *dev,
 extern struct mutex hvv_lock;
 extern struct list_head hvv_devices;
 int hvv_device_add(struct hvisor_vhost_dev *args);
+int hvv_zone_reset(u32 zone_id);
 int hvv_device_add_dt(struct hvisor_vhost_dev *args, dev_t devt);
 int hvv_device_del_at(u32 zone_id, u64 mmio_base);
 int hvv_device_del(u32 id);
