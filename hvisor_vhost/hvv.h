@@ -73,6 +73,7 @@ struct hvv_zone {
 void *hvv_zone_map(const struct hvv_zone *zone, u64 gpa, u64 len);
 const struct hvv_region *hvv_zone_region(const struct hvv_zone *zone,
 					 u64 gpa, u64 len);
+extern bool hvv_root_ram_ok;
 int hvv_zone_add(const struct hvisor_vhost_zone *uz);
 int hvv_zone_add_dt(const struct hvisor_vhost_zone *uz);
 int hvv_zone_del(u32 id);

@@ -216,6 +216,14 @@ static int zone_add(int argc, char **argv)
 		case EINVAL:
 			zone_einval(id, regions, nr);
 			break;
+		case EADDRNOTAVAIL:
+			err_msg("cannot add zone %u: a region is System RAM of root, its kernel's own memory (the module takes that only when loaded with allow_root_ram=1, unsafe)",
+				id);
+			break;
+		case EBUSY:
+			err_msg("cannot add zone %u: a region overlaps memory a driver of root has claimed (device registers: see /proc/iomem and the kernel log)",
+				id);
+			break;
 		case ENOSPC:
 			err_msg("cannot add zone %u: no room for another zone (the module holds at most %u)",
 				id, ver.max_zones);
@@ -226,8 +234,12 @@ static int zone_add(int argc, char **argv)
 			break;
 		case EPERM:
 		case EACCES:
-			err_msg("cannot add zone %u: %s (needs root)", id,
-				strerror(e));
+			if (geteuid() == 0)
+				err_msg("cannot add zone %u: %s (the kernel is locked down: zone RAM is mapped as /dev/mem would be)",
+					id, strerror(e));
+			else
+				err_msg("cannot add zone %u: %s (needs root)", id,
+					strerror(e));
 			break;
 		default:
 			err_msg("cannot add zone %u: %s", id, strerror(e));
