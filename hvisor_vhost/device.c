@@ -99,7 +99,11 @@ static enum hrtimer_restart device_irq_retry(struct hrtimer *t)
 	unsigned long flags;
 
 	spin_lock_irqsave(&dev->lock, flags);
-	if (!dev->irq_pushed || !dev->isr)
+	/*
+	 * A push meanwhile (hvv_device_push_irq) started the timer anew:
+	 * that start stands, this expiry is void.
+	 */
+	if (hrtimer_is_queued(t) || !dev->irq_pushed || !dev->isr)
 		goto out;
 	if (dev->irq_waited_us >= HVV_IRQ_RETRY_FOR_US) {
 		pr_warn_ratelimited("zone %u dev %u: interrupt %u unacknowledged for %u s: no more pushes until the driver acknowledges\n",
@@ -413,6 +417,56 @@ static void device_state_work(struct work_struct *work)
 		device_requeue(dev);
 	else
 		device_start(dev);
+}
+
+/*
+ * Reset @dev as its driver's Status = 0 would, and wait until it is done.
+ * Caller holds hvv_lock (no removal runs).
+ */
+static void device_reset_sync(struct hvv_device *dev)
+{
+	spin_lock_irq(&dev->lock);
+	if (dev->removing) {
+		spin_unlock_irq(&dev->lock);
+		return;
+	}
+	dev->resetting = true;
+	spin_unlock_irq(&dev->lock);
+	queue_work(system_unbound_wq, &dev->state_work);
+	flush_work(&dev->state_work);
+}
+
+/**
+ * hvv_zone_reset() - reset every device of a zone (ZONE_RESET)
+ * @zone_id: the zone
+ *
+ * For a zone that was shut down: its driver will never reset its devices,
+ * whose workers would go on writing into its RAM (where the next boot
+ * loads its kernel) and pushing its interrupts.  When this returns every
+ * device of the zone is as after a reset by its driver: stopped, ready for
+ * the zone's next boot.
+ *
+ * Return: the number of devices reset, or -ENOENT for an unknown zone.
+ */
+int hvv_zone_reset(u32 zone_id)
+{
+	struct hvv_device *dev;
+	int n = 0;
+
+	mutex_lock(&hvv_lock);
+	if (!hvv_zone_find(zone_id)) {
+		mutex_unlock(&hvv_lock);
+		return -ENOENT;
+	}
+	list_for_each_entry(dev, &hvv_devices, node) {
+		if (dev->zone->id != zone_id)
+			continue;
+		device_reset_sync(dev);
+		n++;
+	}
+	mutex_unlock(&hvv_lock);
+	pr_info("zone %u: %d device(s) reset\n", zone_id, n);
+	return n;
 }
 
 static int check_args(const struct hvisor_vhost_dev *a)

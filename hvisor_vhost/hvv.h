@@ -73,6 +73,7 @@ struct hvv_zone {
 void *hvv_zone_map(const struct hvv_zone *zone, u64 gpa, u64 len);
 const struct hvv_region *hvv_zone_region(const struct hvv_zone *zone,
 					 u64 gpa, u64 len);
+extern bool hvv_root_ram_ok;
 int hvv_zone_add(const struct hvisor_vhost_zone *uz);
 int hvv_zone_add_dt(const struct hvisor_vhost_zone *uz);
 int hvv_zone_del(u32 id);
@@ -246,6 +247,7 @@ static inline bool hvv_has_feature(const struct hvv_device *dev,
 extern struct mutex hvv_lock;
 extern struct list_head hvv_devices;
 int hvv_device_add(struct hvisor_vhost_dev *args);
+int hvv_zone_reset(u32 zone_id);
 int hvv_device_add_dt(struct hvisor_vhost_dev *args, dev_t devt);
 int hvv_device_del_at(u32 zone_id, u64 mmio_base);
 int hvv_device_del(u32 id);

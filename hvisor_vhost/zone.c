@@ -22,6 +22,7 @@
 #include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 
@@ -29,6 +30,8 @@
 
 static LIST_HEAD(hvv_zones);
 static unsigned int hvv_nr_zones;
+/* Whether root's own RAM may be a zone's (main.c decides at load). */
+bool hvv_root_ram_ok;
 
 /**
  * hvv_zone_region() - the region holding a whole guest-physical range
@@ -110,8 +113,33 @@ static u64 system_ram_bytes(u64 start, u64 size)
 	return bytes;
 }
 
+static int find_claimed_mmio(struct resource *res, void *arg)
+{
+	/* System RAM is judged apart; anything else busy is a device's. */
+	if (res->flags & IORESOURCE_SYSRAM)
+		return 0;
+	*(struct resource **)arg = res;
+	return 1;
+}
+
+/*
+ * Memory a driver of root claimed (request_mem_region: busy, not RAM) in
+ * [start, start + size), or NULL.  Mapping device registers write-back
+ * would be wrong, and on arm64 a cacheable access to them can raise an
+ * SError.
+ */
+static struct resource *claimed_mmio(u64 start, u64 size)
+{
+	struct resource *res = NULL;
+
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_MEM | IORESOURCE_BUSY,
+			    start, start + size - 1, &res, find_claimed_mmio);
+	return res;
+}
+
 static int region_check(const struct hvisor_vhost_region *r)
 {
+	struct resource *mmio;
 	u64 end, ram;
 
 	if (r->reserved || !r->size)
@@ -130,6 +158,23 @@ static int region_check(const struct hvisor_vhost_region *r)
 	ram = system_ram_bytes(r->host_phys, r->size);
 	if (ram && ram != r->size)
 		return -EINVAL;
+	/*
+	 * Root's own RAM (its kernel, its page tables, the bridge page) is
+	 * never a zone's on a board: only the loopback tests, whose zone
+	 * runs in root, or the documented unsafe switch allow it.
+	 */
+	if (ram && !hvv_root_ram_ok) {
+		pr_err("host range %#llx-%#llx is System RAM of root: refused (allow_root_ram=1 allows it, unsafely)\n",
+		       r->host_phys, r->host_phys + r->size - 1);
+		return -EADDRNOTAVAIL;
+	}
+	mmio = claimed_mmio(r->host_phys, r->size);
+	if (mmio) {
+		pr_err("host range %#llx-%#llx overlaps %pR (%s), claimed by a driver of root: refused\n",
+		       r->host_phys, r->host_phys + r->size - 1, mmio,
+		       mmio->name ?: "?");
+		return -EBUSY;
+	}
 	return 0;
 }
 
@@ -222,6 +267,13 @@ static int zone_add(const struct hvisor_vhost_zone *uz, u32 flags)
 	struct hvv_zone *zone;
 	int ret;
 
+	/*
+	 * A zone maps physical memory root chooses, as /dev/mem does: not
+	 * on a kernel locked down against that.
+	 */
+	ret = security_locked_down(LOCKDOWN_DEV_MEM);
+	if (ret)
+		return ret;
 	ret = zone_check(uz);
 	if (ret)
 		return ret;
@@ -263,7 +315,9 @@ out:
  * hvv_zone_add() - create a zone (ZONE_ADD)
  * @uz: the zone as user space described it
  *
- * Return: 0, -EINVAL on a malformed description, -EEXIST if the id is
+ * Return: 0, -EINVAL on a malformed description, -EADDRNOTAVAIL for a
+ * region of root's own RAM (unless allowed), -EBUSY for one that overlaps
+ * memory a driver claimed, -EPERM under lockdown, -EEXIST if the id is
  * taken, -ENOSPC when the table is full, -ENOMEM.
  */
 int hvv_zone_add(const struct hvisor_vhost_zone *uz)
