@@ -33,6 +33,9 @@
  *    work items in process context (see transport.c), not in hard IRQ.
  *  - On x86_64 the wake-up is a software interrupt, raised from an
  *    irq_work on the first CPU: "active" is the irq_work running.
+ *  - The interrupts of hostile zones (hostile.c) are counted as the
+ *    backend pushes them, before any of these rules: those tests look
+ *    at what the backend does, not at what a zone would receive.
  *
  * and, because the waiting "vCPU" here is a task of root's own kernel, not
  * a physical CPU that root never sees:
