@@ -53,14 +53,14 @@ note "A: $A ($A_V), B: $B ($B_V)"
 
 p0=$(stat_of posted) n0=$(lb_field "$B_V" notifies)
 check "I/O through B (blocking notifies), data on its backing device" \
-	io "$B" /dev/ram1 1
+	timed 120 io "$B" /dev/ram1 1
 n1=$(lb_field "$B_V" notifies)
 check "B notified the device ($((n1 - n0)) times)" test "$n1" -gt "$n0"
 check "... and none of them was posted" test "$(stat_of posted)" = "$p0"
 
 p0=$(stat_of posted) n0=$(lb_field "$A_V" notifies)
 check "I/O through A (posted notifies), data on its backing device" \
-	io "$A" /dev/ram0 2
+	timed 120 io "$A" /dev/ram0 2
 n1=$(lb_field "$A_V" notifies)
 check "A's notifies were all posted ($((n1 - n0)))" \
 	test "$(($(stat_of posted) - p0))" = "$((n1 - n0))"
