@@ -49,6 +49,7 @@ static DEFINE_IRQ_WORK(lb_work, lb_soft_raise);
  * the call's claim until the irq_work is queued.
  */
 static atomic_t lb_soft_sent = ATOMIC_INIT(0);
+static unsigned int lb_soft_cpu;
 
 static void lb_soft_queue(void *unused)
 {
@@ -77,6 +78,15 @@ static int lb_soft_irq(void)
 		return irq;
 	irq_set_chip_and_handler(irq, &dummy_irq_chip, handle_edge_irq);
 	irq_modify_status(irq, IRQ_NOREQUEST | IRQ_NOPROBE, 0);
+	/*
+	 * Like a device interrupt, it targets one CPU, and a threaded
+	 * handler's thread follows it there: otherwise the thread could run
+	 * on another CPU while the interrupt is still active here.
+	 */
+	lb_soft_cpu = cpumask_first(cpu_online_mask);
+	irq_data_update_affinity(irq_get_irq_data(irq), cpumask_of(lb_soft_cpu));
+	irq_data_update_effective_affinity(irq_get_irq_data(irq),
+					   cpumask_of(lb_soft_cpu));
 	lb_irq_is_soft = true;
 	return irq;
 }
@@ -218,8 +228,7 @@ bool hvv_loopback_wakeup(bool drop_if_busy)
 	if (lb_irq_is_soft) {
 		/* Only one call in flight; that one will raise. */
 		if (!atomic_cmpxchg(&lb_soft_sent, 0, 1))
-			smp_call_function_single_async(cpumask_first(cpu_online_mask),
-						       &lb_soft_csd);
+			smp_call_function_single_async(lb_soft_cpu, &lb_soft_csd);
 	} else {
 		irq_set_irqchip_state(lb_irq, IRQCHIP_STATE_PENDING, true);
 	}
