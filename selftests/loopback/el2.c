@@ -320,19 +320,9 @@ static ktime_t lb_deadline(ktime_t start)
 	return ktime_add_ms(start, READ_ONCE(lb_timeout_ms));
 }
 
-/**
- * lb_el2_access() - a blocking register access of a guest zone
- * @zone: the zone making the access
- * @addr: absolute guest-physical address
- * @size: access size (1, 2, 4 or 8 for a real vCPU; not checked, like EL2)
- * @is_write: write @value instead of reading
- * @value: in: value to write; out: the answer of a read (all ones on error)
- *
- * Return: 0; -EIO if the zone is dead or the bridge is corrupt;
- * -ETIMEDOUT if no answer came in time (the zone is then dead); -EBUSY if
- * no answer slot became free in time.
- */
-int lb_el2_access(u32 zone, u64 addr, u64 size, bool is_write, u64 *value)
+/* A blocking access; @atomic: never sleep while waiting. */
+static int __lb_el2_access(u32 zone, u64 addr, u64 size, bool is_write,
+			   u64 *value, bool atomic)
 {
 	struct hvv_bridge_page *page = lb_page;
 	struct hvv_device_req req = {
@@ -353,7 +343,7 @@ int lb_el2_access(u32 zone, u64 addr, u64 size, bool is_write, u64 *value)
 	if (lb_zone_dead(zone))
 		return -EIO;
 
-	may_sleep = lb_may_sleep();
+	may_sleep = !atomic && lb_may_sleep();
 	/*
 	 * With interrupts off, a wake-up interrupt routed to this CPU cannot
 	 * be taken, so the answer may never come.  The transport never does
@@ -411,6 +401,41 @@ int lb_el2_access(u32 zone, u64 addr, u64 size, bool is_write, u64 *value)
 		*value = READ_ONCE(page->cfg_values[slot]);
 	lb_slot_put(slot);
 	return 0;
+}
+
+/**
+ * lb_el2_access() - a blocking register access of a guest zone
+ * @zone: the zone making the access
+ * @addr: absolute guest-physical address
+ * @size: access size (1, 2, 4 or 8 for a real vCPU; not checked, like EL2)
+ * @is_write: write @value instead of reading
+ * @value: in: value to write; out: the answer of a read (all ones on error)
+ *
+ * Return: 0; -EIO if the zone is dead or the bridge is corrupt;
+ * -ETIMEDOUT if no answer came in time (the zone is then dead); -EBUSY if
+ * no answer slot became free in time.
+ */
+int lb_el2_access(u32 zone, u64 addr, u64 size, bool is_write, u64 *value)
+{
+	return __lb_el2_access(zone, addr, size, is_write, value, false);
+}
+
+/**
+ * lb_el2_write_atomic() - a blocking write that never sleeps while it waits
+ * @zone: the zone making the access
+ * @addr: absolute guest-physical address
+ * @size: access size
+ * @value: value written
+ *
+ * For callers that may not sleep but cannot tell (a virtqueue notify runs
+ * inside the block layer's RCU read-side section, which a preemptible
+ * kernel does not show in the preempt count).
+ *
+ * Return: as lb_el2_access().
+ */
+int lb_el2_write_atomic(u32 zone, u64 addr, u64 size, u64 value)
+{
+	return __lb_el2_access(zone, addr, size, true, &value, true);
 }
 
 /**

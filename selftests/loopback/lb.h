@@ -174,6 +174,7 @@ static inline bool lb_kind(unsigned int rule)
 int lb_el2_attach(void);
 void lb_el2_detach(void);
 int lb_el2_access(u32 zone, u64 addr, u64 size, bool is_write, u64 *value);
+int lb_el2_write_atomic(u32 zone, u64 addr, u64 size, u64 value);
 int lb_el2_post(u32 zone, u64 addr, u64 size, u64 value);
 bool lb_zone_dead(u32 zone);
 void lb_el2_show(struct seq_file *m);

@@ -338,10 +338,20 @@ static int lb_finalize_features(struct virtio_device *vdev)
 static bool lb_notify(struct virtqueue *vq)
 {
 	struct lb_dev *ldev = to_lb_dev(vq->vdev);
+	u64 addr = ldev->base + VIRTIO_MMIO_QUEUE_NOTIFY;
+	int ret;
 
 	atomic64_inc(&ldev->notifies);
+	if (lb_posted(ldev, VIRTIO_MMIO_QUEUE_NOTIFY)) {
+		ret = lb_el2_post(ldev->zone, addr, 4, vq->index);
+	} else {
+		atomic64_inc(&ldev->accesses);
+		ret = lb_el2_write_atomic(ldev->zone, addr, 4, vq->index);
+		if (ret == -ETIMEDOUT)
+			atomic64_inc(&ldev->timeouts);
+	}
 	/* false marks the queue broken: right for a dead zone. */
-	return !lb_write(ldev, VIRTIO_MMIO_QUEUE_NOTIFY, 4, vq->index);
+	return !ret;
 }
 
 /* Give the selected queue its ring and enable it. */
