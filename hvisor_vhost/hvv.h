@@ -58,7 +58,11 @@ struct hvv_region {
  * @nr_devices: devices that point at this zone (hvv_lock); a zone with
  *	devices cannot be removed, so its mappings outlive every device
  * @nr_regions: valid entries in @regions
- * @regions: RAM regions, sorted by @gpa
+ * @regions: RAM as mapped: the regions given, sorted by @gpa, those
+ *	contiguous in both address spaces merged into one (the zone's
+ *	driver may use a buffer across their boundary)
+ * @nr_given: valid entries in @given
+ * @given: the regions as ZONE_ADD gave them (ZONE_NEXT reports these)
  */
 struct hvv_zone {
 	struct list_head node;
@@ -67,6 +71,8 @@ struct hvv_zone {
 	unsigned int nr_devices;
 	unsigned int nr_regions;
 	struct hvv_region regions[HVISOR_VHOST_MAX_REGIONS];
+	unsigned int nr_given;
+	struct hvisor_vhost_region given[HVISOR_VHOST_MAX_REGIONS];
 };
 
 /* zone.c: the only code that turns guest-physical addresses into pointers. */
