@@ -275,8 +275,8 @@ struct kthread_worker *hvv_device_worker_create(struct hvv_device *dev,
 enum hvv_mmio_result {
 	HVV_MMIO_ANSWER,	/* answer now with *value */
 	HVV_MMIO_PARK,		/* keep the request until the reset is done */
-	HVV_MMIO_HOLD,		/* this write started a reset: answer it
-				 * when the device has stopped */
+	HVV_MMIO_HOLD,		/* a write that started a reset: answer */
+				/* it once the device has stopped */
 };
 
 enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,

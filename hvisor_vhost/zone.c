@@ -316,7 +316,8 @@ static int zone_add(const struct hvisor_vhost_zone *uz, u32 flags)
 	if (ret)
 		return ret;
 
-	mutex_lock(&hvv_lock);
+	if (mutex_lock_killable(&hvv_lock))
+		return -EINTR;
 	if (hvv_zone_find(uz->zone_id)) {
 		ret = -EEXIST;
 		goto out;
@@ -394,7 +395,8 @@ int hvv_zone_del(u32 id)
 	struct hvv_zone *zone;
 	int ret = 0;
 
-	mutex_lock(&hvv_lock);
+	if (mutex_lock_killable(&hvv_lock))
+		return -EINTR;
 	zone = hvv_zone_find(id);
 	if (!zone)
 		ret = -ENOENT;
@@ -419,7 +421,8 @@ int hvv_zone_next(struct hvisor_vhost_zone *uz)
 	struct hvv_zone *zone, *best = NULL;
 	unsigned int i;
 
-	mutex_lock(&hvv_lock);
+	if (mutex_lock_killable(&hvv_lock))
+		return -EINTR;
 	list_for_each_entry(zone, &hvv_zones, node)
 		if (zone->id >= uz->zone_id && (!best || zone->id < best->id))
 			best = zone;
