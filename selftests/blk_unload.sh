@@ -67,14 +67,14 @@ n=$("$HVCTL" list --json | tr '{' '\n' | grep -c '^"id":[0-9]*,"type"')
 	nok "the backend still has its 3 devices" "it has $n"
 
 # Then the backend, with 3 zones and 3 devices.
-dmesg0=$(dmesg | wc -l)
+dmesg0=$(dmesg_mark)
 if check "rmmod hvisor_vhost with 3 zones and 3 devices" timed 60 rmmod hvisor_vhost; then
 	note "took $TIMED_MS ms"
 fi
 [ ! -e /dev/hvisor_vhost ] && [ ! -d /sys/module/hvisor_vhost ] &&
 	ok "/dev/hvisor_vhost and /sys/module/hvisor_vhost are gone" ||
 	nok "/dev/hvisor_vhost and /sys/module/hvisor_vhost are gone"
-dmesg | tail -n +$((dmesg0 + 1)) | sed 's/^/# dmesg: /'
+new_dmesg "$dmesg0" | sed 's/^/# dmesg: /'
 check "the backing devices are released (O_EXCL opens succeed)" \
 	sh -c "'$BLKIO' excl '$BK1' && '$BLKIO' excl '$BK2' && '$BLKIO' excl '$BK3'"
 check "the data written through the zone is on the backing devices" \

@@ -59,8 +59,8 @@ has_dev() { dev_at "$1" >/dev/null; }
 dev_id() { dev_at "$1" | sed -n 's/^{"id":\([0-9]*\),.*/\1/p'; }
 md5() { dd if="$1" bs=64k count=64 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
 # dmesg_has TEXT: the kernel logged TEXT since the mark in DMESG1.
-dmesg_has() { dmesg | tail -n +$((DMESG1 + 1)) | grep -qF -- "$1"; }
-mark() { DMESG1=$(dmesg | wc -l); }
+dmesg_has() { new_dmesg "$DMESG1" | grep -qF -- "$1"; }
+mark() { DMESG1=$(dmesg_mark); }
 
 if [ -s "$LB_WEDGED" ]; then
 	nok "no zone disk left stuck by an earlier test" "stuck: $(cat "$LB_WEDGED")"
@@ -188,7 +188,7 @@ mark
 check "insmod with dt_blk_wait=1, no /dev/ram0" insmod "$HVV_MODULE" $PARAMS dt_blk_wait=1
 wait_for 5 dmesg_has "/dev/ram1 did not appear within 1 s"
 sleep 1
-n=$(dmesg | tail -n +$((DMESG1 + 1)) | grep -c "/dev/ram0 did not appear within 1 s")
+n=$(new_dmesg "$DMESG1" | grep -c "/dev/ram0 did not appear within 1 s")
 [ "$n" = 1 ] && ok "a disk that does not appear is reported once" ||
 	nok "a disk that does not appear is reported once" "$n messages"
 check "rmmod" timed 60 rmmod hvisor_vhost

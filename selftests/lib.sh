@@ -108,12 +108,31 @@ tap_begin() {
 	echo "TAP version 13"
 	note "$T_NAME on $(uname -r) ($(uname -m))"
 	T_START=$(date +%s)
-	DMESG0=$(dmesg | wc -l)
+	DMESG0=$(dmesg_mark)
 }
 
-# The kernel messages since tap_begin.
+# dmesg_ts: the timestamp of each record on stdin ("[  12.345678] ..."),
+# one per line, in microseconds.
+dmesg_ts() {
+	sed -n 's/^\[ *\([0-9]*\)\.\([0-9]*\)\].*/\1\2/p'
+}
+
+# dmesg_mark: the timestamp of the last kernel message, for new_dmesg.
+dmesg_mark() {
+	dmesg | dmesg_ts | tail -n 1
+}
+
+# new_dmesg [MARK]: the kernel messages since MARK (a dmesg_mark; default:
+# tap_begin's), by timestamp: the log buffer wraps in a long suite, so a
+# count of lines would lose them. Lines without a timestamp continue the
+# record before them.
 new_dmesg() {
-	dmesg | tail -n +$((DMESG0 + 1))
+	dmesg | awk -v t="${1:-${DMESG0:-0}}" '
+		match($0, /^\[ *[0-9]+\.[0-9]+\]/) {
+			ts = substr($0, 2, RLENGTH - 2); gsub(/[ .]/, "", ts)
+			cur = ts + 0
+		}
+		cur > t + 0'
 }
 
 # check_dmesg: one result, ok when the kernel logged no BUG, WARNING,
