@@ -401,6 +401,13 @@ static int bridge_poll_fn(void *unused)
 				     2 * READ_ONCE(poll_sleep_us) + 1);
 			continue;
 		}
+		/* Until the interrupt thread wakes us after a wake-up. */
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule();
+		__set_current_state(TASK_RUNNING);
+		if (kthread_should_stop() || !READ_ONCE(poll_us))
+			continue;
 		WRITE_ONCE(bridge->need_wakeup, 0);
 		atomic64_add(poll_ring(READ_ONCE(poll_us)), &bstats.polled);
 		WRITE_ONCE(bridge->need_wakeup, 1);
@@ -413,11 +420,6 @@ static int bridge_poll_fn(void *unused)
 		virt_mb();
 		atomic64_add(drain_all(), &bstats.polled);
 		mod_timer(&bridge_watchdog, jiffies + 1);
-
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
-			schedule();
-		__set_current_state(TASK_RUNNING);
 	}
 	return 0;
 }
@@ -559,8 +561,8 @@ int hvv_bridge_init(const struct hvv_hyp_ops *ops, int irq)
 	bridge_debugfs = debugfs_create_dir(HVV_NAME, NULL);
 	debugfs_create_file("bridge", 0444, bridge_debugfs, NULL,
 			    &bridge_stats_fops);
-	if (bridge_polls)
-		wake_up_process(poll_task);
+	/* A created thread sleeps uninterruptibly until its first wake-up. */
+	wake_up_process(poll_task);
 	return 0;
 
 err_free:
