@@ -80,6 +80,14 @@ sums() { md5sum <"$1" | cut -d' ' -f1; }
 # so the writers (and hvc's thread, khvcd) stay on CPU 1 and the
 # device's worker on CPU 0, where the bridge's wake-ups arrive too.
 zw() { taskset -c 1 "$@"; }
+# Without a wake-up interrupt from the device tree (x86_64) the loopback
+# raises the bridge's wake-up from an irq_work on the CPU that made the
+# access, the one spinning with interrupts off: the zone cannot write.
+ZW=yes ZW_WHY=
+if [ "$(uname -m)" != aarch64 ]; then
+	ZW=no
+	ZW_WHY="loopback on $(uname -m): the wake-up is an irq_work on the zone writer's CPU, which virtio_console's put_chars spins on with interrupts off"
+fi
 pin() {
 	for _p in /proc/[0-9]*; do
 		case $(cat "$_p/comm" 2>/dev/null) in
@@ -92,14 +100,18 @@ pin
 
 head -c $BYTES /dev/urandom >"$TMP/z2r"
 head -c $BYTES /dev/urandom >"$TMP/r2z"
-bg sh -c "head -c $BYTES $TTY >$TMP/z2r.got"
-R=$BG_PID
-sleep 0.2
-timed 120 zw sh -c "exec 3<>$HVC; stty raw -echo <&3 && cat $TMP/z2r >&3"
-wait_for 60 exited $R
-[ "$(sums "$TMP/z2r")" = "$(sums "$TMP/z2r.got")" ] &&
-	ok "zone to root: $BYTES random bytes, same checksum" ||
-	nok "zone to root: $BYTES bytes, same checksum" "got $(wc -c <"$TMP/z2r.got") bytes; $(cmp -l "$TMP/z2r" "$TMP/z2r.got" | wc -l) differ: $(cmp -l "$TMP/z2r" "$TMP/z2r.got" | head -5 | tr '\n' ' '); root: $(stty -F "$TTY" -a | tr '\n' ' ')"
+if [ "$ZW" = yes ]; then
+	bg sh -c "head -c $BYTES $TTY >$TMP/z2r.got"
+	R=$BG_PID
+	sleep 0.2
+	timed 120 zw sh -c "exec 3<>$HVC; stty raw -echo <&3 && cat $TMP/z2r >&3"
+	wait_for 60 exited $R
+	[ "$(sums "$TMP/z2r")" = "$(sums "$TMP/z2r.got")" ] &&
+		ok "zone to root: $BYTES random bytes, same checksum" ||
+		nok "zone to root: $BYTES bytes, same checksum" "got $(wc -c <"$TMP/z2r.got") bytes; $(cmp -l "$TMP/z2r" "$TMP/z2r.got" | wc -l) differ: $(cmp -l "$TMP/z2r" "$TMP/z2r.got" | head -5 | tr '\n' ' '); root: $(stty -F "$TTY" -a | tr '\n' ' ')"
+else
+	skip "zone to root: $BYTES random bytes" "$ZW_WHY"
+fi
 
 bg sh -c "exec 3<>$HVC; stty raw -echo <&3 && head -c $BYTES <&3 >$TMP/r2z.got"
 R=$BG_PID
@@ -119,28 +131,33 @@ wait_for 10 size_is "43 132" &&
 "$HVCTL" list --json | dev_json "$CON_ID" | grep -q '"cols":132,"rows":43' &&
 	ok "hvctl list shows the size" || nok "hvctl list shows the size"
 
-# No reader: the last 64 KiB are kept, the rest counted as dropped.
-dropped0=$(cat "$SYS/dropped")
-kill "$HOLD_R"
-wait "$HOLD_R" 2>/dev/null
-head -c 200000 /dev/urandom >"$TMP/nor"
-timed 30 zw sh -c "exec 3<>$HVC; stty raw -echo <&3 && cat $TMP/nor >&3" &&
-	ok "with no reader the zone's 200000 bytes are taken at once" ||
-	nok "with no reader the zone is not held up"
-d=$(($(cat "$SYS/dropped") - dropped0))
-[ "$d" = $((200000 - 65536)) ] && ok "$d bytes counted as dropped" ||
-	nok "200000 - 65536 bytes counted as dropped" "dropped $d"
-tail -c 65536 "$TMP/nor" >"$TMP/nor.tail"
-bg sh -c "head -c 65536 $TTY >$TMP/nor.got"
-R=$BG_PID
-wait_for 20 exited $R
-[ "$(sums "$TMP/nor.tail")" = "$(sums "$TMP/nor.got")" ] &&
-	ok "the next reader gets the last 65536 bytes" ||
-	nok "the next reader gets the last 65536 bytes" "got $(wc -c <"$TMP/nor.got")"
+if [ "$ZW" = yes ]; then
+	# No reader: the last 64 KiB are kept, the rest counted as dropped.
+	dropped0=$(cat "$SYS/dropped")
+	kill "$HOLD_R"
+	wait "$HOLD_R" 2>/dev/null
+	head -c 200000 /dev/urandom >"$TMP/nor"
+	timed 30 zw sh -c "exec 3<>$HVC; stty raw -echo <&3 && cat $TMP/nor >&3" &&
+		ok "with no reader the zone's 200000 bytes are taken at once" ||
+		nok "with no reader the zone is not held up"
+	d=$(($(cat "$SYS/dropped") - dropped0))
+	[ "$d" = $((200000 - 65536)) ] && ok "$d bytes counted as dropped" ||
+		nok "200000 - 65536 bytes counted as dropped" "dropped $d"
+	tail -c 65536 "$TMP/nor" >"$TMP/nor.tail"
+	bg sh -c "head -c 65536 $TTY >$TMP/nor.got"
+	R=$BG_PID
+	wait_for 20 exited $R
+	[ "$(sums "$TMP/nor.tail")" = "$(sums "$TMP/nor.got")" ] &&
+		ok "the next reader gets the last 65536 bytes" ||
+		nok "the next reader gets the last 65536 bytes" "got $(wc -c <"$TMP/nor.got")"
 
-bg sleep 100000 <"$TTY"
-HOLD_R=$BG_PID
-dropped0=$(cat "$SYS/dropped")
+	bg sleep 100000 <"$TTY"
+	HOLD_R=$BG_PID
+	dropped0=$(cat "$SYS/dropped")
+else
+	skip "zone output with no reader: bounded, counted, shown to the next reader" "$ZW_WHY"
+fi
+
 
 # The device goes with root's tty open and read.
 bg cat "$TTY"
