@@ -6,8 +6,8 @@
 # data both ways, compared by checksum (both ends raw); the window size
 # set on root's tty reaches the zone's; zone output with no reader is
 # kept (the last 64 KiB), the rest dropped and counted, and shown to the
-# next reader; the device goes with the tty open, without a crash. TAP
-# output; busybox sh.
+# next reader; the driver rebinds and the device goes with the tty open,
+# without a crash. TAP output; busybox sh.
 
 # "COND && ok ... || nok ...": ok never fails.
 # shellcheck disable=SC2015
@@ -158,6 +158,18 @@ else
 	skip "zone output with no reader: bounded, counted, shown to the next reader" "$ZW_WHY"
 fi
 
+
+# A driver rebind with root's tty open.
+if timed 30 sh -c "echo $V >$DRV/unbind" && ! bound &&
+	timed 30 sh -c "echo $V >$DRV/bind" && wait_for 10 bound; then
+	ok "virtio_console unbound and bound again with root's tty open"
+else
+	nok "driver rebind with the tty open" "$(tail -n 5 "$LOG")"
+fi
+HVC=
+wait_for 10 find_hvc && ok "the zone's console is back: $HVC" ||
+	nok "the zone's console comes back after the rebind"
+pin
 
 # The device goes with root's tty open and read.
 bg cat "$TTY"
