@@ -159,6 +159,19 @@ else
 fi
 
 
+# hvctl console with no terminal: copies its input to the zone.
+bg sh -c "exec 3<>$HVC; stty raw -echo <&3 && head -c 11 <&3 >$TMP/hc.got"
+R=$BG_PID
+sleep 0.3
+printf 'hello zone\n' >"$TMP/hc.in"
+timed 20 sh -c "'$HVCTL' console $CON_ID <$TMP/hc.in"
+wait_for 10 exited $R
+[ "$(cat "$TMP/hc.got" 2>/dev/null)" = "hello zone" ] &&
+	ok "hvctl console $CON_ID: its input reaches the zone" ||
+	nok "hvctl console: its input reaches the zone" "zone got '$(cat "$TMP/hc.got" 2>/dev/null)'"
+check_fails "hvctl console of a device that does not exist fails" \
+	"$HVCTL" console 999
+
 # A driver rebind with root's tty open.
 if timed 30 sh -c "echo $V >$DRV/unbind" && ! bound &&
 	timed 30 sh -c "echo $V >$DRV/bind" && wait_for 10 bound; then
