@@ -23,6 +23,7 @@ static long ioctl_version(void __user *argp)
 		.max_zones = HVV_MAX_ZONES,
 		.features = HVISOR_VHOST_F_ZONES | HVISOR_VHOST_F_BLK |
 			    HVISOR_VHOST_F_NET | HVISOR_VHOST_F_STATS |
+			    HVISOR_VHOST_F_CONSOLE |
 			    HVISOR_VHOST_F_STATS_BOUNCED |
 			    HVISOR_VHOST_F_ZONE_RESET,
 		.max_devices = HVV_MAX_DEVICES,

@@ -30,6 +30,7 @@ static unsigned int hvv_nr_devices;
 static const struct hvv_dev_ops *const hvv_dev_types[] = {
 	&hvv_blk_ops,
 	&hvv_net_ops,
+	&hvv_console_ops,
 };
 
 static const struct hvv_dev_ops *dev_type(u32 device_id)

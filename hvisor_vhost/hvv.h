@@ -286,5 +286,10 @@ void hvv_mmio_reset(struct hvv_device *dev);
 /* The device types; each file exports only its table. */
 extern const struct hvv_dev_ops hvv_blk_ops;
 extern const struct hvv_dev_ops hvv_net_ops;
+extern const struct hvv_dev_ops hvv_console_ops;
+
+/* console_tty.c: the hvvcon tty driver, registered with the module */
+int hvv_con_tty_init(void);
+void hvv_con_tty_exit(void);
 
 #endif /* HVISOR_VHOST_HVV_H */

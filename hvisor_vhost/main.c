@@ -66,9 +66,12 @@ static int __init hvv_init(void)
 	 * the hypervisor keeps the page from then on, so no error path
 	 * may follow.
 	 */
-	ret = hvv_chardev_init();
+	ret = hvv_con_tty_init();
 	if (ret)
 		goto err_irq;
+	ret = hvv_chardev_init();
+	if (ret)
+		goto err_tty;
 	ret = hvv_bridge_init(hvv_hyp, irq);
 	if (ret)
 		goto err_chardev;
@@ -89,6 +92,8 @@ static int __init hvv_init(void)
 
 err_chardev:
 	hvv_chardev_exit();
+err_tty:
+	hvv_con_tty_exit();
 err_irq:
 	if (hvv_hyp->unregister_bridge)
 		hvv_hyp->unregister_bridge();
@@ -103,6 +108,8 @@ static void __exit hvv_exit(void)
 	/* The tree's disk waits stop, its devices go first. */
 	hvv_of_exit();
 	hvv_devices_destroy();
+	/* Open ttys hold the module: none is left. */
+	hvv_con_tty_exit();
 	hvv_zones_destroy();
 	hvv_bridge_exit();
 	pr_info("unloaded\n");

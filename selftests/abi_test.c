@@ -6,6 +6,7 @@
  * Expects the module loaded with no zone and no device.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +27,7 @@
 #define KNOWN_FEATURES	(HVISOR_VHOST_F_ZONES | HVISOR_VHOST_F_BLK | \
 			 HVISOR_VHOST_F_NET | HVISOR_VHOST_F_STATS | \
 			 HVISOR_VHOST_F_STATS_BOUNCED | \
-			 HVISOR_VHOST_F_ZONE_RESET)
+			 HVISOR_VHOST_F_ZONE_RESET | HVISOR_VHOST_F_CONSOLE)
 
 FIXTURE(dev) {
 	int fd;
@@ -392,6 +393,8 @@ TEST(struct_sizes)
 		  sizeof(struct hvisor_vhost_zone));
 	EXPECT_EQ(64, sizeof(struct hvisor_vhost_blk_params));
 	EXPECT_EQ(56, sizeof(struct hvisor_vhost_net_params));
+	EXPECT_EQ(56, sizeof(struct hvisor_vhost_console_params));
+	EXPECT_EQ(16, offsetof(struct hvisor_vhost_console_params, tty_name));
 	EXPECT_EQ(144, sizeof(struct hvisor_vhost_dev));
 	EXPECT_EQ(16, sizeof(struct hvisor_vhost_id));
 	EXPECT_EQ(120, sizeof(struct hvisor_vhost_dev_stats));

@@ -18,6 +18,7 @@ static const char *const feature_names[] = {
 	[3] = "stats",
 	[4] = "stats-bounced",
 	[5] = "zone-reset",
+	[6] = "console",
 };
 
 const char *feature_name(unsigned int bit)

@@ -44,6 +44,8 @@ const char *dev_type_name(uint32_t type)
 		return "blk";
 	case HVISOR_VHOST_DEV_NET:
 		return "net";
+	case HVISOR_VHOST_DEV_CONSOLE:
+		return "console";
 	default:
 		return "unknown";
 	}
@@ -220,6 +222,12 @@ static void text_backend(const struct hvisor_vhost_dev *d)
 		else
 			printf("no tap (link down)");
 		break;
+	case HVISOR_VHOST_DEV_CONSOLE:
+		printf("tty /dev/%.*s size %ux%u dropped %llu",
+		       HVISOR_VHOST_TTY_NAMSIZ, d->console.tty_name,
+		       d->console.cols, d->console.rows,
+		       (unsigned long long)d->console.dropped);
+		break;
 	default:
 		printf("type %u", d->type);
 	}
@@ -309,6 +317,14 @@ static void json_devs(const struct hvisor_vhost_dev *d, size_t n)
 			json_string(stdout, d[i].net.ifname,
 				    HVISOR_VHOST_IFNAMSIZ);
 			printf(",\"attached\":%u}", d[i].net.attached);
+		} else if (d[i].type == HVISOR_VHOST_DEV_CONSOLE) {
+			printf(",\"console\":{\"tty\":");
+			json_string(stdout, d[i].console.tty_name,
+				    HVISOR_VHOST_TTY_NAMSIZ);
+			printf(",\"tty_index\":%u,\"cols\":%u,\"rows\":%u,\"dropped\":%llu}",
+			       d[i].console.tty_index, d[i].console.cols,
+			       d[i].console.rows,
+			       (unsigned long long)d[i].console.dropped);
 		}
 		printf("}");
 	}

@@ -26,6 +26,7 @@
 #define HVISOR_VHOST_F_STATS		_BITULL(3)	/* DEV_STATS */
 #define HVISOR_VHOST_F_STATS_BOUNCED	_BITULL(4)	/* DEV_STATS fills bounced */
 #define HVISOR_VHOST_F_ZONE_RESET	_BITULL(5)	/* ZONE_RESET */
+#define HVISOR_VHOST_F_CONSOLE		_BITULL(6)	/* virtio-console devices */
 
 /**
  * struct hvisor_vhost_version - answer of HVISOR_VHOST_IOC_VERSION
@@ -97,6 +98,7 @@ struct hvisor_vhost_zone {
 /* Device types are virtio device ids. */
 #define HVISOR_VHOST_DEV_NET		1
 #define HVISOR_VHOST_DEV_BLK		2
+#define HVISOR_VHOST_DEV_CONSOLE	3
 
 /* hvisor_vhost_blk_params.flags */
 #define HVISOR_VHOST_BLK_F_RO		_BITUL(0)
@@ -159,6 +161,34 @@ struct hvisor_vhost_net_params {
 	__u64 reserved[3];
 };
 
+#define HVISOR_VHOST_TTY_NAMSIZ		16
+
+/**
+ * struct hvisor_vhost_console_params - virtio-console backend parameters
+ * @cols: terminal width announced to the zone (VIRTIO_CONSOLE_F_SIZE) until
+ *	root sets the size of the console's tty; (out) the current width
+ * @rows: terminal height, as @cols
+ * @flags: zero
+ * @tty_index: (out) N of the console's tty, /dev/hvvconN
+ * @reserved0: zero
+ * @tty_name: (out) the tty's name ("hvvcon0"), NUL-terminated
+ * @dropped: (out) bytes of zone output lost: written while no one had
+ *	the tty open, beyond the bytes the module keeps for the next opener
+ * @reserved: zero
+ *
+ * The device has no backend: backend_fd must be -1, num_queues 0 or 1.
+ */
+struct hvisor_vhost_console_params {
+	__u16 cols;
+	__u16 rows;
+	__u32 flags;
+	__u32 tty_index;
+	__u32 reserved0;
+	char tty_name[HVISOR_VHOST_TTY_NAMSIZ];
+	__u64 dropped;
+	__u64 reserved[2];
+};
+
 /**
  * struct hvisor_vhost_dev - a device, for DEV_ADD (in/out) and DEV_NEXT (out)
  * @dev_id: (out) module-wide device id, >= 1
@@ -174,6 +204,7 @@ struct hvisor_vhost_net_params {
  * @reserved0: zero
  * @blk: parameters when @type is HVISOR_VHOST_DEV_BLK
  * @net: parameters when @type is HVISOR_VHOST_DEV_NET
+ * @console: parameters when @type is HVISOR_VHOST_DEV_CONSOLE
  * @raw: size of the union
  * @reserved: zero
  */
@@ -191,6 +222,7 @@ struct hvisor_vhost_dev {
 	union {
 		struct hvisor_vhost_blk_params blk;
 		struct hvisor_vhost_net_params net;
+		struct hvisor_vhost_console_params console;
 		__u64 raw[8];
 	};
 	__u64 reserved[4];
@@ -281,7 +313,8 @@ struct hvisor_vhost_dev_stats {
  * DEV_ADD	creates a device; ENOENT unknown zone, EEXIST MMIO window
  *		overlaps another device's or IRQ already used in the zone,
  *		EINVAL bad window/type, EBADF bad fd, ENOTBLK fd is not a block
- *		device, EBUSY device already claimed, ENOSPC when full.
+ *		device, EBUSY device already claimed, ENOSPC when full
+ *		(for a console also: no tty index free).
  * DEV_DEL	removes a device (after quiescing its I/O); ENOENT if unknown.
  * DEV_NEXT	in: dev_id; out: the device with the smallest id >= dev_id,
  *		ENOENT when there is none.
