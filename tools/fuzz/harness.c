@@ -122,6 +122,13 @@ int walk_iomem_res_desc(unsigned long desc, unsigned long flags, u64 start,
 	return 0;
 }
 
+int security_locked_down(int what)
+{
+	(void)what;
+	fz_unreachable("security_locked_down");
+	return 0;
+}
+
 void sort(void *base, size_t num, size_t size,
 	  int (*cmp)(const void *, const void *), void *swap)
 {

@@ -166,6 +166,7 @@ struct mutex { int unused; };
 #define spin_unlock_irqrestore(l, f)		((void)(l), (void)(f))
 #define mutex_lock(m)				((void)(m))
 #define mutex_unlock(m)				((void)(m))
+#define mutex_lock_killable(m)			((void)(m), 0)
 #define rcu_read_lock()				do { } while (0)
 #define rcu_read_unlock()			do { } while (0)
 struct rcu_head { void *next; };
@@ -258,11 +259,19 @@ void sort(void *base, size_t num, size_t size,
 /* zone.c's mapping side: never called by the fuzzers (see harness.c). */
 typedef u64 phys_addr_t;
 typedef u64 resource_size_t;
-struct resource { resource_size_t start, end; };
+struct resource {
+	resource_size_t start, end;
+	const char *name;
+	unsigned long flags;
+};
 #define MEMREMAP_WB		1
 #define IORES_DESC_NONE		0
-#define IORESOURCE_SYSTEM_RAM	0x200
+#define IORESOURCE_MEM		0x200
+#define IORESOURCE_SYSRAM	0x01000000
+#define IORESOURCE_SYSTEM_RAM	(IORESOURCE_MEM | IORESOURCE_SYSRAM)
 #define IORESOURCE_BUSY		0x80000000
+#define LOCKDOWN_DEV_MEM	1
+int security_locked_down(int what);
 static inline resource_size_t resource_size(const struct resource *r)
 {
 	return r->end - r->start + 1;
