@@ -44,17 +44,22 @@ md5() { md5sum | cut -d' ' -f1; }
 # region FILE OFFSET_MIB COUNT_MIB: md5 of a part of an image
 region() { dd if="$1" bs=1M skip="$2" count="$3" 2>/dev/null | md5; }
 
-# block NAME: run README's block NAME as it is, in a subshell that stops
-# at the first failing command; the device ids it sets (BLK, BLK2, NET)
-# are kept for the next blocks.
+# block NAME: run README's block NAME as it is, traced, in a subshell
+# that stops at the first failing command; the device ids it sets (BLK,
+# BLK2, NET) are kept for the next blocks, also when it failed midway.
 block() {
+	rm -f /hvv/deploy/state.new
 	(
-		set -e
 		[ -f /hvv/deploy/state ] && . /hvv/deploy/state
+		save() {
+			for v in BLK BLK2 NET; do
+				eval "_x=\${$v:-}"
+				[ -z "$_x" ] || echo "$v=$_x"
+			done >/hvv/deploy/state.new
+		}
+		trap save EXIT
+		set -ex
 		. "/hvv/deploy/$1.sh"
-		for v in BLK BLK2 NET; do
-			eval "[ -n \"\${$v:-}\" ] && echo $v=\$$v"
-		done >/hvv/deploy/state.new
 	) >>"$LOG" 2>&1
 	_rc=$?
 	[ -f /hvv/deploy/state.new ] && mv /hvv/deploy/state.new /hvv/deploy/state
