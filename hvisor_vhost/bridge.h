@@ -8,12 +8,14 @@
 struct hvv_device;
 struct hvv_hyp_ops;
 
-int hvv_bridge_init(const struct hvv_hyp_ops *ops);
-int hvv_bridge_set_irq(int irq);
+int hvv_bridge_init(const struct hvv_hyp_ops *ops, int irq);
+bool hvv_bridge_polls(void);
 int hvv_bridge_irq(void);
 void hvv_bridge_exit(void);
 void hvv_bridge_answer(u64 cpu, u64 value);
-void hvv_bridge_inject(u32 zone, u32 irq);
+bool hvv_bridge_inject(u32 zone, u32 irq);
+void hvv_bridge_reinject(u32 zone, u32 irq);
+void hvv_bridge_irq_taken(void);
 void hvv_bridge_dispatch(struct hvv_device *dev,
 			 const struct hvv_device_req *req);
 

@@ -81,6 +81,7 @@ static inline u32 hvv_ring_next(u32 idx)
 /* Hypercall codes. */
 #define HVV_HC_INIT_VIRTIO		0	/* arg0: bridge page physical address */
 #define HVV_HC_FINISH_REQ		1	/* inject what res_list holds */
+#define HVV_HC_CLEAR_INJECT_IRQ		20	/* loongarch64: deassert injections */
 #define HVV_HC_GET_VIRTIO_IRQ		86	/* x86_64: arg0: PA of a u32 to fill */
 
 #endif /* HVISOR_VHOST_BRIDGE_ABI_H */

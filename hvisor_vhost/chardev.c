@@ -25,6 +25,7 @@ static long ioctl_version(void __user *argp)
 			    HVISOR_VHOST_F_NET | HVISOR_VHOST_F_STATS |
 			    HVISOR_VHOST_F_STATS_BOUNCED,
 		.max_devices = HVV_MAX_DEVICES,
+		.max_zone_devices = hvv_zone_max_devices,
 		.max_regions = HVISOR_VHOST_MAX_REGIONS,
 	};
 

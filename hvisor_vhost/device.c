@@ -6,7 +6,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
 #include <linux/idr.h>
+#include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/rculist.h>
 #include <linux/sizes.h>
@@ -69,13 +71,78 @@ void hvv_device_kick(struct hvv_device *dev, unsigned int qidx)
 		kthread_queue_work(vq->worker ?: dev->worker, &vq->work);
 }
 
+unsigned int hvv_zone_max_devices = 7;
+module_param_named(zone_max_devices, hvv_zone_max_devices, uint, 0644);
+MODULE_PARM_DESC(zone_max_devices, "devices (each with its interrupt) one zone may have: hvisor fails on the 8th distinct pending interrupt of a zone (default: 7)");
+
+/*
+ * Re-pushing an unacknowledged interrupt.  The hypervisor drops an
+ * injection while the zone still handles the previous one of the same
+ * interrupt (from its acknowledge to its EOI): a push made then, for
+ * instance from inside InterruptACK or by a completion that lands in that
+ * window, is lost, and a device that pushed only once until the next ACK
+ * would stay silent for good.  So while InterruptStatus is set and not
+ * acknowledged, the push is repeated with a backoff.  A repeat of an
+ * interrupt that is still pending is deduplicated by the hypervisor.  A
+ * zone that acknowledges nothing for HVV_IRQ_RETRY_FOR (it stopped) is
+ * given up on until its next acknowledge or reset.
+ */
+#define HVV_IRQ_RETRY_FIRST_US	500
+#define HVV_IRQ_RETRY_MAX_US	64000U
+#define HVV_IRQ_RETRY_FOR_S	10U
+#define HVV_IRQ_RETRY_FOR_US	(HVV_IRQ_RETRY_FOR_S * 1000000U)
+
+static enum hrtimer_restart device_irq_retry(struct hrtimer *t)
+{
+	struct hvv_device *dev = container_of(t, struct hvv_device, irq_timer);
+	enum hrtimer_restart ret = HRTIMER_NORESTART;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dev->lock, flags);
+	if (!dev->irq_pushed || !dev->isr)
+		goto out;
+	if (dev->irq_waited_us >= HVV_IRQ_RETRY_FOR_US) {
+		pr_warn_ratelimited("zone %u dev %u: interrupt %u unacknowledged for %u s: no more pushes until the driver acknowledges\n",
+				    dev->zone->id, dev->id, dev->irq,
+				    HVV_IRQ_RETRY_FOR_S);
+		goto out;
+	}
+	hvv_bridge_reinject(dev->zone->id, dev->irq);
+	dev->irq_waited_us += dev->irq_retry_us;
+	dev->irq_retry_us = min(2 * dev->irq_retry_us, HVV_IRQ_RETRY_MAX_US);
+	hrtimer_forward_now(t, ns_to_ktime((u64)dev->irq_retry_us * NSEC_PER_USEC));
+	ret = HRTIMER_RESTART;
+out:
+	spin_unlock_irqrestore(&dev->lock, flags);
+	return ret;
+}
+
+/**
+ * hvv_device_push_irq() - push the device's interrupt to the hypervisor
+ * @dev: the device, dev->lock held, InterruptStatus non-zero
+ *
+ * The push is repeated until the driver acknowledges (see above).
+ */
+void hvv_device_push_irq(struct hvv_device *dev)
+{
+	dev->irq_pushed = true;
+	atomic64_inc(&dev->stats.interrupts);
+	/* A push that found the result ring full is retried the same way. */
+	hvv_bridge_inject(dev->zone->id, dev->irq);
+	dev->irq_retry_us = HVV_IRQ_RETRY_FIRST_US;
+	dev->irq_waited_us = 0;
+	hrtimer_start(&dev->irq_timer, ns_to_ktime((u64)dev->irq_retry_us * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL);
+}
+
 /**
  * hvv_device_interrupt() - raise the device's interrupt
  * @dev: the device
  * @isr_bits: VIRTIO_MMIO_INT_VRING and/or VIRTIO_MMIO_INT_CONFIG
  *
- * Any context.  The interrupt is pushed to the hypervisor once; further
- * events only add InterruptStatus bits until the driver acknowledges.
+ * Any context.  The interrupt is pushed to the hypervisor once (and
+ * repeated while unacknowledged); further events only add InterruptStatus
+ * bits until the driver acknowledges.
  */
 void hvv_device_interrupt(struct hvv_device *dev, u32 isr_bits)
 {
@@ -83,11 +150,8 @@ void hvv_device_interrupt(struct hvv_device *dev, u32 isr_bits)
 
 	spin_lock_irqsave(&dev->lock, flags);
 	dev->isr |= isr_bits;
-	if (!dev->irq_pushed) {
-		dev->irq_pushed = true;
-		atomic64_inc(&dev->stats.interrupts);
-		hvv_bridge_inject(dev->zone->id, dev->irq);
-	}
+	if (!dev->irq_pushed)
+		hvv_device_push_irq(dev);
 	spin_unlock_irqrestore(&dev->lock, flags);
 }
 
@@ -208,6 +272,8 @@ static void replay_parked(struct hvv_device *dev, bool removed)
 	spin_unlock_irq(&dev->lock);
 
 	for_each_set_bit(cpu, &todo, HVV_BRIDGE_MAX_CPUS) {
+		bool held;
+
 		spin_lock_irq(&dev->lock);
 		/* One blocking request per CPU: still the one we saw. */
 		if (!(dev->parked_mask & BIT(cpu))) {
@@ -215,10 +281,14 @@ static void replay_parked(struct hvv_device *dev, bool removed)
 			continue;
 		}
 		dev->parked_mask &= ~BIT(cpu);
+		held = dev->held_mask & BIT(cpu);
+		dev->held_mask &= ~BIT(cpu);
 		req = dev->parked[cpu];
 		spin_unlock_irq(&dev->lock);
-		/* A removed device answers like an empty address: 0. */
-		hvv_bridge_dispatch(removed ? NULL : dev, &req);
+		if (held)	/* the reset it asked for is done */
+			hvv_bridge_answer(req.src_cpu, 0);
+		else	/* a removed device answers like an empty address: 0 */
+			hvv_bridge_dispatch(removed ? NULL : dev, &req);
 	}
 }
 
@@ -390,6 +460,7 @@ static int check_conflicts(const struct hvv_zone *zone,
 
 static void device_free(struct hvv_device *dev)
 {
+	hrtimer_cancel(&dev->irq_timer);
 	if (dev->worker)
 		kthread_destroy_worker(dev->worker);
 	kfree(dev->vqs);
@@ -421,6 +492,8 @@ static struct hvv_device *device_alloc(struct hvv_zone *zone,
 	dev->mmio_size = a->mmio_size;
 	dev->irq = a->irq;
 	spin_lock_init(&dev->lock);
+	hrtimer_init(&dev->irq_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	dev->irq_timer.function = device_irq_retry;
 	INIT_WORK(&dev->state_work, device_state_work);
 	return dev;
 }
@@ -463,6 +536,12 @@ static int device_create(struct hvisor_vhost_dev *args, dev_t devt,
 	if (ret)
 		goto out;
 	if (hvv_nr_devices >= HVV_MAX_DEVICES) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	if (zone->nr_devices >= hvv_zone_max_devices) {
+		pr_err("zone %u: no more than %u devices: the hypervisor keeps at most that many interrupts of one zone pending (zone_max_devices)\n",
+		       zone->id, hvv_zone_max_devices);
 		ret = -ENOSPC;
 		goto out;
 	}

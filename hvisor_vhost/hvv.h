@@ -15,6 +15,7 @@
 #define HVISOR_VHOST_HVV_H
 
 #include <linux/atomic.h>
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -171,6 +172,9 @@ struct hvv_dev_ops {
  * @queue_sel: QueueSel (any value: checked where used)
  * @isr: InterruptStatus
  * @irq_pushed: an interrupt was pushed and not yet acknowledged
+ * @irq_timer: repeats the push while it is not acknowledged
+ * @irq_retry_us: the next repeat's delay (backoff)
+ * @irq_waited_us: how long the repeats have gone unanswered
  * @config_generation: ConfigGeneration
  * @resetting: a reset is being carried out in process context; blocking
  *	accesses wait in @parked until it is done
@@ -181,6 +185,8 @@ struct hvv_dev_ops {
  * @removing: the device is being removed: DRIVER_OK and reset are ignored
  * @parked: blocking requests that arrived during a reset, one per CPU
  * @parked_mask: which entries of @parked are valid
+ * @held_mask: which of them are the Status = 0 writes that started the
+ *	reset: they are answered, not replayed, when it is done
  * @nr_vqs: number of queues
  * @vqs: the queues
  * @worker: kthread running the queues' work (those without a worker of
@@ -211,6 +217,9 @@ struct hvv_device {
 	u32 queue_sel;
 	u32 isr;
 	bool irq_pushed;
+	struct hrtimer irq_timer;
+	unsigned int irq_retry_us;
+	unsigned int irq_waited_us;
 	u32 config_generation;
 	bool resetting;
 	bool requeue;
@@ -218,6 +227,7 @@ struct hvv_device {
 	bool removing;
 	struct hvv_device_req parked[HVV_BRIDGE_MAX_CPUS];
 	u32 parked_mask;
+	u32 held_mask;
 
 	unsigned int nr_vqs;
 	struct hvv_vq *vqs;
@@ -246,6 +256,8 @@ void hvv_devices_destroy(void);
 struct hvv_device *hvv_device_lookup(u32 zone_id, u64 addr);
 void hvv_device_kick(struct hvv_device *dev, unsigned int qidx);
 void hvv_device_interrupt(struct hvv_device *dev, u32 isr_bits);
+void hvv_device_push_irq(struct hvv_device *dev);
+extern unsigned int hvv_zone_max_devices;
 void hvv_device_config_changed(struct hvv_device *dev);
 void hvv_device_broken(struct hvv_device *dev, const char *why);
 struct kthread_worker *hvv_device_worker_create(struct hvv_device *dev,
@@ -255,6 +267,8 @@ struct kthread_worker *hvv_device_worker_create(struct hvv_device *dev,
 enum hvv_mmio_result {
 	HVV_MMIO_ANSWER,	/* answer now with *value */
 	HVV_MMIO_PARK,		/* keep the request until the reset is done */
+	HVV_MMIO_HOLD,		/* this write started a reset: answer it
+				 * when the device has stopped */
 };
 
 enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,

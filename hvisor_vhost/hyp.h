@@ -21,6 +21,9 @@ struct hvv_bridge_page;
  *	one the device tree names (negative errno when it names none); e.g.
  *	x86_64 asks hvisor with hypercall 86, loopback makes a software one
  * @finish_req: hypercall 1: inject what res_list holds; any context
+ * @irq_taken: optional; a zone's driver read InterruptStatus, i.e. it is
+ *	handling the interrupt (LoongArch's hvisor keeps an injected
+ *	interrupt asserted until hypercall 20); any context
  * @pin_module: the hypervisor keeps using the bridge page forever, so the
  *	module must never be unloaded once it is registered
  */
@@ -30,6 +33,7 @@ struct hvv_hyp_ops {
 	void (*unregister_bridge)(void);
 	int (*wakeup_irq)(int dt_irq);
 	void (*finish_req)(void);
+	void (*irq_taken)(void);
 	bool pin_module;
 };
 

@@ -47,10 +47,25 @@ static void hvisor_finish_req(void)
 	hvisor_call(HVV_HC_FINISH_REQ, 0, 0);
 }
 
+#ifdef CONFIG_LOONGARCH
+/*
+ * LoongArch's hvisor leaves an injected interrupt asserted until it is
+ * told to clear it; the zone's driver reading InterruptStatus means the
+ * interrupt was taken.
+ */
+static void hvisor_irq_taken(void)
+{
+	hvisor_call(HVV_HC_CLEAR_INJECT_IRQ, 0, 0);
+}
+#endif
+
 const struct hvv_hyp_ops hvv_hyp_hvisor = {
 	.name = "hvisor",
 	.register_bridge = hvisor_register_bridge,
 	.wakeup_irq = hvisor_wakeup_irq,
 	.finish_req = hvisor_finish_req,
+#ifdef CONFIG_LOONGARCH
+	.irq_taken = hvisor_irq_taken,
+#endif
 	.pin_module = true,
 };

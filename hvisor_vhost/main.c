@@ -47,21 +47,23 @@ static int __init hvv_init(void)
 	if (ret < 0 && ret != -ENODEV && ret != -ENXIO)
 		goto err_of;
 	irq = hvv_hyp->wakeup_irq(ret);
-	if (irq < 0) {
-		pr_err("no wake-up interrupt: the device tree needs the hvisor node\n");
+	if (irq < 0 && !hvv_bridge_polls()) {
+		pr_err("no wake-up interrupt: the device tree needs the hvisor node (or wakeup=poll)\n");
 		ret = irq;
 		goto err_of;
 	}
 
-	ret = hvv_bridge_init(hvv_hyp);
-	if (ret)
-		goto err_irq;
-	ret = hvv_bridge_set_irq(irq);
-	if (ret)
-		goto err_bridge;
+	/*
+	 * Everything that can fail comes before the bridge is registered:
+	 * the hypervisor keeps the page from then on, so no error path
+	 * may follow.
+	 */
 	ret = hvv_chardev_init();
 	if (ret)
-		goto err_bridge;
+		goto err_irq;
+	ret = hvv_bridge_init(hvv_hyp, irq);
+	if (ret)
+		goto err_chardev;
 
 	/* Nothing in the tree can stop the module: errors are logged. */
 	hvv_of_populate();
@@ -70,12 +72,15 @@ static int __init hvv_init(void)
 		/* The hypervisor keeps the page for good: never unload. */
 		__module_get(THIS_MODULE);
 	}
-	pr_info("ready: hyp=%s, wake-up irq %d\n", hvv_hyp->name, irq);
+	if (hvv_bridge_polls())
+		pr_info("ready: hyp=%s, polling (no wake-up interrupt)\n",
+			hvv_hyp->name);
+	else
+		pr_info("ready: hyp=%s, wake-up irq %d\n", hvv_hyp->name, irq);
 	return 0;
 
-err_bridge:
-	hvv_bridge_exit();
-	goto err_of;
+err_chardev:
+	hvv_chardev_exit();
 err_irq:
 	if (hvv_hyp->unregister_bridge)
 		hvv_hyp->unregister_bridge();

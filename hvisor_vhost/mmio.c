@@ -94,6 +94,8 @@ static u32 read_reg(struct hvv_device *dev, unsigned int off)
 		/* 1 while in progress; accesses park until then anyway. */
 		return vq ? vq->reset_pending : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		/* The driver takes the interrupt: some hypervisors must know. */
+		hvv_bridge_irq_taken();
 		return dev->isr;
 	case VIRTIO_MMIO_STATUS:
 		return dev->status;
@@ -250,12 +252,14 @@ static void write_ack(struct hvv_device *dev, u32 val)
 {
 	dev->isr &= ~val;
 	dev->irq_pushed = false;
-	/* Anything raised between the driver's read and this ack: again. */
-	if (dev->isr) {
-		dev->irq_pushed = true;
-		atomic64_inc(&dev->stats.interrupts);
-		hvv_bridge_inject(dev->zone->id, dev->irq);
-	}
+	/*
+	 * Anything raised between the driver's read and this ack: again.
+	 * The zone is still in its handler, so the hypervisor drops this
+	 * push; the repeat after it lands once the handler has returned.
+	 * Nothing left: the repeats stop (the timer sees isr == 0).
+	 */
+	if (dev->isr)
+		hvv_device_push_irq(dev);
 }
 
 static void write_reg(struct hvv_device *dev, unsigned int off, u32 val)
@@ -357,8 +361,8 @@ static bool config_access_ok(struct hvv_device *dev, u64 off, u64 size)
  * Accesses the spec forbids (wrong size, misaligned, past the config space)
  * read as 0 and are otherwise ignored.
  *
- * Return: HVV_MMIO_ANSWER, or HVV_MMIO_PARK while a reset or a queue
- * change is being carried out.
+ * Return: HVV_MMIO_ANSWER, HVV_MMIO_PARK while a reset or a queue change
+ * is being carried out, HVV_MMIO_HOLD for the write that starts a reset.
  */
 enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,
 				     u64 size, bool is_write, u64 *value)
@@ -389,10 +393,18 @@ enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,
 			 dev->id, off, size);
 		return HVV_MMIO_ANSWER;
 	}
-	if (is_write)
-		write_reg(dev, off, (u32)in);
-	else
+	if (!is_write) {
 		*value = read_reg(dev, off);
+		return HVV_MMIO_ANSWER;
+	}
+	write_reg(dev, off, (u32)in);
+	/*
+	 * The driver frees its buffers right after writing Status = 0 (Linux
+	 * 6.1's virtio_mmio does not read Status back): its vCPU waits until
+	 * nothing of the device touches zone RAM any more.
+	 */
+	if (off == VIRTIO_MMIO_STATUS && dev->resetting)
+		return HVV_MMIO_HOLD;
 	return HVV_MMIO_ANSWER;
 }
 

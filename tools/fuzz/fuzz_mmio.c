@@ -170,6 +170,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 		if (res == HVV_MMIO_PARK) {
 			HVV_CHECK(was_busy && value == 0);
+		} else if (res == HVV_MMIO_HOLD) {
+			/* Only the write that starts a reset is held. */
+			HVV_CHECK(!was_busy && is_write && dev.resetting);
+			HVV_CHECK(off == VIRTIO_MMIO_STATUS && value == 0);
 		} else {
 			HVV_CHECK(res == HVV_MMIO_ANSWER);
 			if (is_write)

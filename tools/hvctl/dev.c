@@ -147,8 +147,8 @@ void dev_add_error(int fd, int e, const char *path,
 			what, path);
 		break;
 	case ENOSPC:
-		err_msg("%s: no room for another device (the module holds at most %u)",
-			what, ver->max_devices);
+		err_msg("%s: no room for another device (the module holds at most %u, and at most %u in one zone)",
+			what, ver->max_devices, ver->max_zone_devices);
 		break;
 	case ENOTTY:
 		err_msg("%s: the module does not support this device type (%s)",

@@ -70,6 +70,8 @@ int cmd_version(int argc, char **argv)
 	printf("module ABI version: %u\n", ver.abi_version);
 	printf("max zones: %u\n", ver.max_zones);
 	printf("max devices: %u\n", ver.max_devices);
+	if (ver.max_zone_devices)
+		printf("max devices per zone: %u\n", ver.max_zone_devices);
 	printf("max regions per zone: %u\n", ver.max_regions);
 	print_features(ver.features);
 	close(fd);

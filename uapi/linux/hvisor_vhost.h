@@ -33,6 +33,9 @@
  * @features: HVISOR_VHOST_F_* bits the module implements
  * @max_devices: number of devices the module can hold (all zones)
  * @max_regions: RAM regions per zone
+ * @max_zone_devices: devices one zone may have (the hypervisor's limit of
+ *	pending interrupts per zone; 0 from modules that do not say)
+ * @reserved0: zero
  * @reserved: zero
  */
 struct hvisor_vhost_version {
@@ -41,7 +44,9 @@ struct hvisor_vhost_version {
 	__u64 features;
 	__u32 max_devices;
 	__u32 max_regions;
-	__u64 reserved[6];
+	__u32 max_zone_devices;
+	__u32 reserved0;
+	__u64 reserved[5];
 };
 
 #define HVISOR_VHOST_MAX_REGIONS	8

@@ -203,6 +203,9 @@ static inline void list_del(struct list_head *e)
 	     pos = n, n = list_entry(n->member.next, __typeof__(*n), member))
 
 /* --- work: the harness decides what queueing means ------------------------ */
+/* A device's interrupt timer is never armed in the fuzzers. */
+struct hrtimer { int unused; };
+
 struct kthread_work;
 typedef void (*kthread_work_func_t)(struct kthread_work *work);
 struct kthread_work { kthread_work_func_t func; };

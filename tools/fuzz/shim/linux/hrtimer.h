@@ -1,0 +1,2 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Empty: hvv_shim.h (force-included) has what the sources use. */
