@@ -23,7 +23,8 @@ static long ioctl_version(void __user *argp)
 		.max_zones = HVV_MAX_ZONES,
 		.features = HVISOR_VHOST_F_ZONES | HVISOR_VHOST_F_BLK |
 			    HVISOR_VHOST_F_NET | HVISOR_VHOST_F_STATS |
-			    HVISOR_VHOST_F_STATS_BOUNCED,
+			    HVISOR_VHOST_F_STATS_BOUNCED |
+			    HVISOR_VHOST_F_ZONE_RESET,
 		.max_devices = HVV_MAX_DEVICES,
 		.max_zone_devices = hvv_zone_max_devices,
 		.max_regions = HVISOR_VHOST_MAX_REGIONS,
@@ -59,6 +60,17 @@ static long ioctl_zone_del(void __user *argp)
 	int ret = get_id(argp, &id);
 
 	return ret ? ret : hvv_zone_del(id);
+}
+
+static long ioctl_zone_reset(void __user *argp)
+{
+	u32 id;
+	int ret = get_id(argp, &id);
+
+	if (ret)
+		return ret;
+	ret = hvv_zone_reset(id);
+	return ret < 0 ? ret : 0;
 }
 
 static long ioctl_zone_next(void __user *argp)
@@ -142,6 +154,7 @@ static bool ioctl_changes_state(unsigned int cmd)
 {
 	return cmd == HVISOR_VHOST_IOC_ZONE_ADD ||
 	       cmd == HVISOR_VHOST_IOC_ZONE_DEL ||
+	       cmd == HVISOR_VHOST_IOC_ZONE_RESET ||
 	       cmd == HVISOR_VHOST_IOC_DEV_ADD ||
 	       cmd == HVISOR_VHOST_IOC_DEV_DEL ||
 	       cmd == HVISOR_VHOST_IOC_DEV_ATTACH;
@@ -163,6 +176,8 @@ static long hvv_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ioctl_zone_del(argp);
 	case HVISOR_VHOST_IOC_ZONE_NEXT:
 		return ioctl_zone_next(argp);
+	case HVISOR_VHOST_IOC_ZONE_RESET:
+		return ioctl_zone_reset(argp);
 	case HVISOR_VHOST_IOC_DEV_ADD:
 		return ioctl_dev_add(argp);
 	case HVISOR_VHOST_IOC_DEV_DEL:

@@ -99,7 +99,11 @@ static enum hrtimer_restart device_irq_retry(struct hrtimer *t)
 	unsigned long flags;
 
 	spin_lock_irqsave(&dev->lock, flags);
-	if (!dev->irq_pushed || !dev->isr)
+	/*
+	 * A push meanwhile (hvv_device_push_irq) started the timer anew:
+	 * that start stands, this expiry is void.
+	 */
+	if (hrtimer_is_queued(t) || !dev->irq_pushed || !dev->isr)
 		goto out;
 	if (dev->irq_waited_us >= HVV_IRQ_RETRY_FOR_US) {
 		pr_warn_ratelimited("zone %u dev %u: interrupt %u unacknowledged for %u s: no more pushes until the driver acknowledges\n",
@@ -415,6 +419,57 @@ static void device_state_work(struct work_struct *work)
 		device_start(dev);
 }
 
+/*
+ * Reset @dev as its driver's Status = 0 would, and wait until it is done.
+ * Caller holds hvv_lock (no removal runs).
+ */
+static void device_reset_sync(struct hvv_device *dev)
+{
+	spin_lock_irq(&dev->lock);
+	if (dev->removing) {
+		spin_unlock_irq(&dev->lock);
+		return;
+	}
+	dev->resetting = true;
+	spin_unlock_irq(&dev->lock);
+	queue_work(system_unbound_wq, &dev->state_work);
+	flush_work(&dev->state_work);
+}
+
+/**
+ * hvv_zone_reset() - reset every device of a zone (ZONE_RESET)
+ * @zone_id: the zone
+ *
+ * For a zone that was shut down: its driver will never reset its devices,
+ * whose workers would go on writing into its RAM (where the next boot
+ * loads its kernel) and pushing its interrupts.  When this returns every
+ * device of the zone is as after a reset by its driver: stopped, ready for
+ * the zone's next boot.
+ *
+ * Return: the number of devices reset, or -ENOENT for an unknown zone.
+ */
+int hvv_zone_reset(u32 zone_id)
+{
+	struct hvv_device *dev;
+	int n = 0;
+
+	if (mutex_lock_killable(&hvv_lock))
+		return -EINTR;
+	if (!hvv_zone_find(zone_id)) {
+		mutex_unlock(&hvv_lock);
+		return -ENOENT;
+	}
+	list_for_each_entry(dev, &hvv_devices, node) {
+		if (dev->zone->id != zone_id)
+			continue;
+		device_reset_sync(dev);
+		n++;
+	}
+	mutex_unlock(&hvv_lock);
+	pr_info("zone %u: %d device(s) reset\n", zone_id, n);
+	return n;
+}
+
 static int check_args(const struct hvisor_vhost_dev *a)
 {
 	u64 end;
@@ -526,7 +581,8 @@ static int device_create(struct hvisor_vhost_dev *args, dev_t devt,
 	if (ret)
 		return ret;
 
-	mutex_lock(&hvv_lock);
+	if (mutex_lock_killable(&hvv_lock))
+		return -EINTR;
 	zone = hvv_zone_find(args->zone_id);
 	if (!zone) {
 		ret = -ENOENT;
@@ -631,12 +687,29 @@ static void device_wait_ack(struct hvv_device *dev)
 	}
 }
 
-/* Caller holds hvv_lock; the device is still listed. */
-static void device_remove(struct hvv_device *dev)
+/*
+ * Removal, in two halves.  The first marks the device (hvv_lock held):
+ * nothing starts, resets or attaches it from then on, and a second
+ * removal does not find it.  The second quiesces it with hvv_lock
+ * released, since that waits for the backing device (which may take as
+ * long as it likes) and for the zone's acknowledge, then unlists and
+ * frees it under hvv_lock.  Returns false when the device is already
+ * being removed.
+ */
+static bool device_remove_begin(struct hvv_device *dev)
 {
+	bool first;
+
 	spin_lock_irq(&dev->lock);
+	first = !dev->removing;
 	dev->removing = true;	/* no start, no reset from now on */
 	spin_unlock_irq(&dev->lock);
+	return first;
+}
+
+/* Called without hvv_lock; takes it. */
+static void device_remove_finish(struct hvv_device *dev)
+{
 	cancel_work_sync(&dev->state_work);
 	/*
 	 * Quiesce while the zone can still reach the register file: the
@@ -645,6 +718,8 @@ static void device_remove(struct hvv_device *dev)
 	 */
 	device_quiesce(dev);
 	device_wait_ack(dev);
+
+	mutex_lock(&hvv_lock);
 	list_del_rcu(&dev->node);
 	/* After this no interrupt handler can reach the device. */
 	synchronize_rcu();
@@ -652,30 +727,66 @@ static void device_remove(struct hvv_device *dev)
 	dev->ops->destroy(dev);
 	dev->zone->nr_devices--;
 	hvv_nr_devices--;
+	mutex_unlock(&hvv_lock);
 	pr_info("zone %u dev %u removed\n", dev->zone->id, dev->id);
 	device_free(dev);
+}
+
+typedef bool (*hvv_dev_match_t)(struct hvv_device *dev, const void *arg);
+
+/* The device @match finds, its removal begun; NULL if none.  Killable. */
+static struct hvv_device *device_remove_find(hvv_dev_match_t match,
+					     const void *arg, int *err)
+{
+	struct hvv_device *dev, *found = NULL;
+
+	*err = mutex_lock_killable(&hvv_lock);
+	if (*err)
+		return NULL;
+	*err = -ENOENT;
+	list_for_each_entry(dev, &hvv_devices, node) {
+		if (match(dev, arg) && device_remove_begin(dev)) {
+			found = dev;
+			*err = 0;
+			break;
+		}
+	}
+	mutex_unlock(&hvv_lock);
+	return found;
+}
+
+static bool match_id(struct hvv_device *dev, const void *arg)
+{
+	return dev->id == *(const u32 *)arg;
+}
+
+struct window {
+	u32 zone_id;
+	u64 base;
+};
+
+static bool match_window(struct hvv_device *dev, const void *arg)
+{
+	const struct window *w = arg;
+
+	return dev->zone->id == w->zone_id && dev->mmio_base == w->base;
 }
 
 /**
  * hvv_device_del() - remove a device (DEV_DEL), quiescing its I/O first
  * @id: device id
  *
- * Return: 0 or -ENOENT.
+ * Return: 0, -ENOENT (also while another removal of it runs), or -EINTR
+ * when killed before the removal began; once begun it is not killable.
  */
 int hvv_device_del(u32 id)
 {
 	struct hvv_device *dev;
-	int ret = -ENOENT;
+	int ret;
 
-	mutex_lock(&hvv_lock);
-	list_for_each_entry(dev, &hvv_devices, node) {
-		if (dev->id == id) {
-			device_remove(dev);
-			ret = 0;
-			break;
-		}
-	}
-	mutex_unlock(&hvv_lock);
+	dev = device_remove_find(match_id, &id, &ret);
+	if (dev)
+		device_remove_finish(dev);
 	return ret;
 }
 
@@ -687,22 +798,17 @@ int hvv_device_del(u32 id)
  * Windows of one zone do not overlap, so this names one device whatever
  * its id (ids are reused).
  *
- * Return: 0 or -ENOENT.
+ * Return: 0, -ENOENT, or -EINTR when killed before the removal began.
  */
 int hvv_device_del_at(u32 zone_id, u64 mmio_base)
 {
+	struct window w = { .zone_id = zone_id, .base = mmio_base };
 	struct hvv_device *dev;
-	int ret = -ENOENT;
+	int ret;
 
-	mutex_lock(&hvv_lock);
-	list_for_each_entry(dev, &hvv_devices, node) {
-		if (dev->zone->id == zone_id && dev->mmio_base == mmio_base) {
-			device_remove(dev);
-			ret = 0;
-			break;
-		}
-	}
-	mutex_unlock(&hvv_lock);
+	dev = device_remove_find(match_window, &w, &ret);
+	if (dev)
+		device_remove_finish(dev);
 	return ret;
 }
 
@@ -716,7 +822,8 @@ int hvv_device_next(struct hvisor_vhost_dev *info)
 {
 	struct hvv_device *dev, *best = NULL;
 
-	mutex_lock(&hvv_lock);
+	if (mutex_lock_killable(&hvv_lock))
+		return -EINTR;
 	list_for_each_entry(dev, &hvv_devices, node)
 		if (dev->id >= info->dev_id && (!best || dev->id < best->id))
 			best = dev;
@@ -750,9 +857,10 @@ int hvv_device_attach(const struct hvisor_vhost_attach *args)
 
 	if (args->flags || memchr_inv(args->reserved, 0, sizeof(args->reserved)))
 		return -EINVAL;
-	mutex_lock(&hvv_lock);
+	if (mutex_lock_killable(&hvv_lock))
+		return -EINTR;
 	list_for_each_entry(dev, &hvv_devices, node) {
-		if (dev->id != args->dev_id)
+		if (dev->id != args->dev_id || dev->removing)
 			continue;
 		ret = dev->ops->attach ? dev->ops->attach(dev, args) : -EINVAL;
 		break;
@@ -772,7 +880,8 @@ int hvv_device_stats(struct hvisor_vhost_dev_stats *st)
 	struct hvv_device *dev;
 	int ret = -ENOENT;
 
-	mutex_lock(&hvv_lock);
+	if (mutex_lock_killable(&hvv_lock))
+		return -EINTR;
 	list_for_each_entry(dev, &hvv_devices, node) {
 		if (dev->id != st->dev_id)
 			continue;
@@ -793,10 +902,18 @@ int hvv_device_stats(struct hvisor_vhost_dev_stats *st)
 /* Module exit. */
 void hvv_devices_destroy(void)
 {
-	struct hvv_device *dev, *tmp;
+	struct hvv_device *dev;
 
-	mutex_lock(&hvv_lock);
-	list_for_each_entry_safe(dev, tmp, &hvv_devices, node)
-		device_remove(dev);
-	mutex_unlock(&hvv_lock);
+	for (;;) {
+		mutex_lock(&hvv_lock);
+		dev = list_first_entry_or_null(&hvv_devices, struct hvv_device,
+					       node);
+		/* Module exit: no ioctl runs, so nobody else removes it. */
+		if (dev)
+			device_remove_begin(dev);
+		mutex_unlock(&hvv_lock);
+		if (!dev)
+			return;
+		device_remove_finish(dev);
+	}
 }

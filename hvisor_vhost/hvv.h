@@ -58,7 +58,11 @@ struct hvv_region {
  * @nr_devices: devices that point at this zone (hvv_lock); a zone with
  *	devices cannot be removed, so its mappings outlive every device
  * @nr_regions: valid entries in @regions
- * @regions: RAM regions, sorted by @gpa
+ * @regions: RAM as mapped: the regions given, sorted by @gpa, those
+ *	contiguous in both address spaces merged into one (the zone's
+ *	driver may use a buffer across their boundary)
+ * @nr_given: valid entries in @given
+ * @given: the regions as ZONE_ADD gave them (ZONE_NEXT reports these)
  */
 struct hvv_zone {
 	struct list_head node;
@@ -67,12 +71,15 @@ struct hvv_zone {
 	unsigned int nr_devices;
 	unsigned int nr_regions;
 	struct hvv_region regions[HVISOR_VHOST_MAX_REGIONS];
+	unsigned int nr_given;
+	struct hvisor_vhost_region given[HVISOR_VHOST_MAX_REGIONS];
 };
 
 /* zone.c: the only code that turns guest-physical addresses into pointers. */
 void *hvv_zone_map(const struct hvv_zone *zone, u64 gpa, u64 len);
 const struct hvv_region *hvv_zone_region(const struct hvv_zone *zone,
 					 u64 gpa, u64 len);
+extern bool hvv_root_ram_ok;
 int hvv_zone_add(const struct hvisor_vhost_zone *uz);
 int hvv_zone_add_dt(const struct hvisor_vhost_zone *uz);
 int hvv_zone_del(u32 id);
@@ -246,6 +253,7 @@ static inline bool hvv_has_feature(const struct hvv_device *dev,
 extern struct mutex hvv_lock;
 extern struct list_head hvv_devices;
 int hvv_device_add(struct hvisor_vhost_dev *args);
+int hvv_zone_reset(u32 zone_id);
 int hvv_device_add_dt(struct hvisor_vhost_dev *args, dev_t devt);
 int hvv_device_del_at(u32 zone_id, u64 mmio_base);
 int hvv_device_del(u32 id);
@@ -267,8 +275,8 @@ struct kthread_worker *hvv_device_worker_create(struct hvv_device *dev,
 enum hvv_mmio_result {
 	HVV_MMIO_ANSWER,	/* answer now with *value */
 	HVV_MMIO_PARK,		/* keep the request until the reset is done */
-	HVV_MMIO_HOLD,		/* this write started a reset: answer it
-				 * when the device has stopped */
+	HVV_MMIO_HOLD,		/* a write that started a reset: answer */
+				/* it once the device has stopped */
 };
 
 enum hvv_mmio_result hvv_mmio_access(struct hvv_device *dev, u64 off,

@@ -22,6 +22,10 @@ static char *hyp = "hvisor";
 module_param(hyp, charp, 0444);
 MODULE_PARM_DESC(hyp, "hypervisor interface: hvisor (default) or loopback (tests only)");
 
+static int allow_root_ram = -1;
+module_param(allow_root_ram, int, 0444);
+MODULE_PARM_DESC(allow_root_ram, "let zone RAM be root's own System RAM: 1 yes (unsafe: a zone then reaches root's memory), 0 no, -1 (default) only with hyp=loopback");
+
 static const struct hvv_hyp_ops *hvv_hyp;
 
 static const struct hvv_hyp_ops *hyp_by_name(const char *name)
@@ -42,6 +46,10 @@ static int __init hvv_init(void)
 		pr_err("unknown hyp=%s (hvisor or loopback)\n", hyp);
 		return -EINVAL;
 	}
+	hvv_root_ram_ok = allow_root_ram < 0 ? hvv_hyp == &hvv_hyp_loopback
+					     : allow_root_ram;
+	if (allow_root_ram > 0)
+		pr_warn("allow_root_ram=1: zones may be given root's own RAM\n");
 
 	ret = hvv_of_init();
 	if (ret < 0 && ret != -ENODEV && ret != -ENXIO)

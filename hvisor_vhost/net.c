@@ -1311,8 +1311,11 @@ static int hvv_net_create(struct hvv_device *dev, struct hvisor_vhost_dev *args,
 	unsigned int i;
 	int ret;
 
+	/* The union's bytes past the net parameters are reserved too. */
 	if (devt || np->flags & ~HVISOR_VHOST_NET_F_NO_OFFLOAD ||
 	    memchr_inv(np->reserved, 0, sizeof(np->reserved)) ||
+	    memchr_inv((u8 *)args->raw + sizeof(*np), 0,
+		       sizeof(args->raw) - sizeof(*np)) ||
 	    !net_ifname_ok(np->ifname))
 		return -EINVAL;
 	if (nr > HVV_NET_MAX_PAIRS)

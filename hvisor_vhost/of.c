@@ -495,6 +495,8 @@ static struct platform_driver hvv_of_driver = {
 		.of_match_table = hvv_of_match,
 		/* The bridge keeps the wake-up interrupt until unload. */
 		.suppress_bind_attrs = true,
+		/* hvv_of_init() reads what the probe found right after. */
+		.probe_type = PROBE_FORCE_SYNCHRONOUS,
 	},
 };
 

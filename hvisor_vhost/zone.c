@@ -22,6 +22,7 @@
 #include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 
@@ -29,6 +30,8 @@
 
 static LIST_HEAD(hvv_zones);
 static unsigned int hvv_nr_zones;
+/* Whether root's own RAM may be a zone's (main.c decides at load). */
+bool hvv_root_ram_ok;
 
 /**
  * hvv_zone_region() - the region holding a whole guest-physical range
@@ -110,8 +113,33 @@ static u64 system_ram_bytes(u64 start, u64 size)
 	return bytes;
 }
 
+static int find_claimed_mmio(struct resource *res, void *arg)
+{
+	/* System RAM is judged apart; anything else busy is a device's. */
+	if (res->flags & IORESOURCE_SYSRAM)
+		return 0;
+	*(struct resource **)arg = res;
+	return 1;
+}
+
+/*
+ * Memory a driver of root claimed (request_mem_region: busy, not RAM) in
+ * [start, start + size), or NULL.  Mapping device registers write-back
+ * would be wrong, and on arm64 a cacheable access to them can raise an
+ * SError.
+ */
+static struct resource *claimed_mmio(u64 start, u64 size)
+{
+	struct resource *res = NULL;
+
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_MEM | IORESOURCE_BUSY,
+			    start, start + size - 1, &res, find_claimed_mmio);
+	return res;
+}
+
 static int region_check(const struct hvisor_vhost_region *r)
 {
+	struct resource *mmio;
 	u64 end, ram;
 
 	if (r->reserved || !r->size)
@@ -130,6 +158,23 @@ static int region_check(const struct hvisor_vhost_region *r)
 	ram = system_ram_bytes(r->host_phys, r->size);
 	if (ram && ram != r->size)
 		return -EINVAL;
+	/*
+	 * Root's own RAM (its kernel, its page tables, the bridge page) is
+	 * never a zone's on a board: only the loopback tests, whose zone
+	 * runs in root, or the documented unsafe switch allow it.
+	 */
+	if (ram && !hvv_root_ram_ok) {
+		pr_err("host range %#llx-%#llx is System RAM of root: refused (allow_root_ram=1 allows it, unsafely)\n",
+		       r->host_phys, r->host_phys + r->size - 1);
+		return -EADDRNOTAVAIL;
+	}
+	mmio = claimed_mmio(r->host_phys, r->size);
+	if (mmio) {
+		pr_err("host range %#llx-%#llx overlaps %pR (%s), claimed by a driver of root: refused\n",
+		       r->host_phys, r->host_phys + r->size - 1, mmio,
+		       mmio->name ?: "?");
+		return -EBUSY;
+	}
 	return 0;
 }
 
@@ -176,19 +221,64 @@ static void zone_unmap(struct hvv_zone *zone)
 			memunmap(zone->regions[i].kva);
 }
 
+static int region_cmp(const void *a, const void *b)
+{
+	const struct hvisor_vhost_region *ra = a, *rb = b;
+
+	return ra->guest_phys < rb->guest_phys ? -1 :
+	       ra->guest_phys > rb->guest_phys;
+}
+
+/*
+ * The zone's RAM as it will be mapped: the regions (sorted by guest
+ * address), those that continue one another in both address spaces
+ * (and are alike, both root RAM or neither) merged.  The zone sees one
+ * RAM range there and its block layer merges buffers across the
+ * boundary; one mapping serves such a buffer as it serves any other.
+ * Regions adjacent only for the guest cannot be merged: a buffer across
+ * that boundary is refused as outside zone RAM (logged here).
+ */
+static void zone_layout(struct hvv_zone *zone)
+{
+	struct hvv_region *last = NULL;
+	unsigned int i;
+
+	zone->nr_regions = 0;
+	for (i = 0; i < zone->nr_given; i++) {
+		const struct hvisor_vhost_region *g = &zone->given[i];
+		bool ram = system_ram_bytes(g->host_phys, g->size);
+
+		if (last && last->gpa + last->size == g->guest_phys) {
+			if (last->hpa + last->size == g->host_phys &&
+			    last->has_pages == ram) {
+				last->size += g->size;
+				continue;
+			}
+			pr_warn("zone %u: RAM at %#llx continues the region before it only in guest addresses: a buffer across %#llx fails\n",
+				zone->id, g->guest_phys, g->guest_phys);
+		}
+		last = &zone->regions[zone->nr_regions++];
+		last->gpa = g->guest_phys;
+		last->hpa = g->host_phys;
+		last->size = g->size;
+		/* Until mapped: whether it is root RAM, to merge alike only. */
+		last->has_pages = ram;
+	}
+}
+
 static int zone_map(struct hvv_zone *zone, const struct hvisor_vhost_zone *uz)
 {
 	unsigned int i;
 
-	for (i = 0; i < uz->nr_regions; i++) {
-		const struct hvisor_vhost_region *ur = &uz->regions[i];
+	zone->nr_given = uz->nr_regions;
+	memcpy(zone->given, uz->regions, uz->nr_regions * sizeof(uz->regions[0]));
+	sort(zone->given, zone->nr_given, sizeof(zone->given[0]), region_cmp,
+	     NULL);
+	zone_layout(zone);
+	for (i = 0; i < zone->nr_regions; i++) {
 		struct hvv_region *r = &zone->regions[i];
 
-		r->gpa = ur->guest_phys;
-		r->hpa = ur->host_phys;
-		r->size = ur->size;
 		r->kva = memremap(r->hpa, r->size, MEMREMAP_WB);
-		zone->nr_regions = i + 1;
 		if (!r->kva)
 			return -ENOMEM;
 		/*
@@ -210,23 +300,24 @@ static unsigned int zone_nr_nopage(const struct hvv_zone *zone)
 	return n;
 }
 
-static int region_cmp(const void *a, const void *b)
-{
-	const struct hvv_region *ra = a, *rb = b;
-
-	return ra->gpa < rb->gpa ? -1 : ra->gpa > rb->gpa;
-}
-
 static int zone_add(const struct hvisor_vhost_zone *uz, u32 flags)
 {
 	struct hvv_zone *zone;
 	int ret;
 
+	/*
+	 * A zone maps physical memory root chooses, as /dev/mem does: not
+	 * on a kernel locked down against that.
+	 */
+	ret = security_locked_down(LOCKDOWN_DEV_MEM);
+	if (ret)
+		return ret;
 	ret = zone_check(uz);
 	if (ret)
 		return ret;
 
-	mutex_lock(&hvv_lock);
+	if (mutex_lock_killable(&hvv_lock))
+		return -EINTR;
 	if (hvv_zone_find(uz->zone_id)) {
 		ret = -EEXIST;
 		goto out;
@@ -248,12 +339,11 @@ static int zone_add(const struct hvisor_vhost_zone *uz, u32 flags)
 		kfree(zone);
 		goto out;
 	}
-	sort(zone->regions, zone->nr_regions, sizeof(zone->regions[0]),
-	     region_cmp, NULL);
 	list_add_tail(&zone->node, &hvv_zones);
 	hvv_nr_zones++;
-	pr_info("zone %u: %u RAM region(s), %u without struct pages (block data bounced)\n",
-		zone->id, zone->nr_regions, zone_nr_nopage(zone));
+	pr_info("zone %u: %u RAM region(s) mapped as %u, %u without struct pages (block data bounced)\n",
+		zone->id, zone->nr_given, zone->nr_regions,
+		zone_nr_nopage(zone));
 out:
 	mutex_unlock(&hvv_lock);
 	return ret;
@@ -263,7 +353,9 @@ out:
  * hvv_zone_add() - create a zone (ZONE_ADD)
  * @uz: the zone as user space described it
  *
- * Return: 0, -EINVAL on a malformed description, -EEXIST if the id is
+ * Return: 0, -EINVAL on a malformed description, -EADDRNOTAVAIL for a
+ * region of root's own RAM (unless allowed), -EBUSY for one that overlaps
+ * memory a driver claimed, -EPERM under lockdown, -EEXIST if the id is
  * taken, -ENOSPC when the table is full, -ENOMEM.
  */
 int hvv_zone_add(const struct hvisor_vhost_zone *uz)
@@ -303,7 +395,8 @@ int hvv_zone_del(u32 id)
 	struct hvv_zone *zone;
 	int ret = 0;
 
-	mutex_lock(&hvv_lock);
+	if (mutex_lock_killable(&hvv_lock))
+		return -EINTR;
 	zone = hvv_zone_find(id);
 	if (!zone)
 		ret = -ENOENT;
@@ -328,20 +421,18 @@ int hvv_zone_next(struct hvisor_vhost_zone *uz)
 	struct hvv_zone *zone, *best = NULL;
 	unsigned int i;
 
-	mutex_lock(&hvv_lock);
+	if (mutex_lock_killable(&hvv_lock))
+		return -EINTR;
 	list_for_each_entry(zone, &hvv_zones, node)
 		if (zone->id >= uz->zone_id && (!best || zone->id < best->id))
 			best = zone;
 	if (best) {
 		memset(uz, 0, sizeof(*uz));
 		uz->zone_id = best->id;
-		uz->nr_regions = best->nr_regions;
+		uz->nr_regions = best->nr_given;
 		uz->flags = best->flags;
-		for (i = 0; i < best->nr_regions; i++) {
-			uz->regions[i].guest_phys = best->regions[i].gpa;
-			uz->regions[i].host_phys = best->regions[i].hpa;
-			uz->regions[i].size = best->regions[i].size;
-		}
+		for (i = 0; i < best->nr_given; i++)
+			uz->regions[i] = best->given[i];
 	}
 	mutex_unlock(&hvv_lock);
 	return best ? 0 : -ENOENT;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -24,7 +25,8 @@
 
 #define KNOWN_FEATURES	(HVISOR_VHOST_F_ZONES | HVISOR_VHOST_F_BLK | \
 			 HVISOR_VHOST_F_NET | HVISOR_VHOST_F_STATS | \
-			 HVISOR_VHOST_F_STATS_BOUNCED)
+			 HVISOR_VHOST_F_STATS_BOUNCED | \
+			 HVISOR_VHOST_F_ZONE_RESET)
 
 FIXTURE(dev) {
 	int fd;
@@ -125,7 +127,7 @@ TEST_F(dev, unknown_nr_enotty)
 		_IO(HVISOR_VHOST_IOC_MAGIC, 0x01),
 		_IOR(HVISOR_VHOST_IOC_MAGIC, 0x7f, struct hvisor_vhost_version),
 		_IOWR(HVISOR_VHOST_IOC_MAGIC, 0xff, struct hvisor_vhost_dev),
-		_IOW(HVISOR_VHOST_IOC_MAGIC, 0x13, struct hvisor_vhost_id),
+		_IOW(HVISOR_VHOST_IOC_MAGIC, 0x14, struct hvisor_vhost_id),
 	};
 	struct hvisor_vhost_dev buf;
 	unsigned int i;
@@ -303,6 +305,65 @@ TEST_F(dev, version_partial_page_efault)
 }
 
 /* The node opens more than once and each opener gets answers. */
+/* 2 MiB of root's System RAM (the loopback takes it as zone RAM). */
+static int root_ram(struct hvisor_vhost_region *r)
+{
+	unsigned long long a, b;
+	char line[256];
+	FILE *f = fopen("/proc/iomem", "r");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	while (ret && fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "System RAM") ||
+		    sscanf(line, "%llx-%llx", &a, &b) != 2)
+			continue;
+		a = (a + 0xfff) & ~0xfffULL;
+		if (b - a + 1 < (2 << 20))
+			continue;
+		memset(r, 0, sizeof(*r));
+		r->guest_phys = r->host_phys = a;
+		r->size = 2 << 20;
+		ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+/* The bytes of the DEV_ADD union past the net parameters are reserved. */
+TEST_F(dev, net_union_tail_reserved)
+{
+	struct hvisor_vhost_zone z;
+	struct hvisor_vhost_dev d;
+	struct hvisor_vhost_id id;
+
+	memset(&z, 0, sizeof(z));
+	z.zone_id = 77;
+	z.nr_regions = 1;
+	ASSERT_EQ(0, root_ram(&z.regions[0]));
+	ASSERT_EQ(0, ioctl(self->fd, HVISOR_VHOST_IOC_ZONE_ADD, &z));
+
+	memset(&d, 0, sizeof(d));
+	d.type = HVISOR_VHOST_DEV_NET;
+	d.zone_id = 77;
+	d.irq = 40;
+	d.mmio_base = 0x1000000000ULL;
+	d.mmio_size = 0x200;
+	d.backend_fd = -1;
+	d.raw[7] = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, HVISOR_VHOST_IOC_DEV_ADD, &d));
+	EXPECT_EQ(EINVAL, errno);
+	d.raw[7] = 0;
+	EXPECT_EQ(0, ioctl(self->fd, HVISOR_VHOST_IOC_DEV_ADD, &d));
+
+	memset(&id, 0, sizeof(id));
+	id.id = d.dev_id;
+	EXPECT_EQ(0, ioctl(self->fd, HVISOR_VHOST_IOC_DEV_DEL, &id));
+	id.id = 77;
+	EXPECT_EQ(0, ioctl(self->fd, HVISOR_VHOST_IOC_ZONE_DEL, &id));
+}
+
 TEST(open_twice)
 {
 	struct hvisor_vhost_version v;

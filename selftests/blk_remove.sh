@@ -9,7 +9,8 @@
 # for), and the device is deleted at once.
 #
 #  - hvctl del succeeds within seconds (the time the backend needs to let
-#    the requests in flight finish);
+#    the requests in flight finish), and meanwhile another hvctl call is
+#    answered (the wait holds no lock of the module's);
 #  - every request that was in flight completes to the zone: each process
 #    reaches the stopped state (none stays in D), the zone's disk has
 #    nothing in flight, and they exit once continued;
@@ -85,8 +86,22 @@ while :; do
 done
 read -r zr zw <"/sys/block/$(dev_name "$VD")/inflight"
 infl="$br $bw"
-timed 20 "$HVCTL" del "$VD_ID"
+# The removal waits for the backing device with the module's lock free:
+# another hvctl call is answered meanwhile.
+t0=$(uptime_ms)
+"$HVCTL" del "$VD_ID" >"$TMP/del" 2>&1 &
+delpid=$!
+sleep 0.3
+"$HVCTL" list >"$TMP/list" 2>&1
+lrc=$?
+kill -0 $delpid 2>/dev/null && during=yes || during=no
+wait $delpid
 rc=$?
+TIMED_MS=$(($(uptime_ms) - t0))
+[ $lrc = 0 ] && [ $during = yes ] &&
+	ok "hvctl list is answered while hvctl del waits for the backing device" ||
+	nok "hvctl list is answered while hvctl del waits for the backing device" \
+		"list status $lrc, del still running when it returned: $during"
 note "in flight (reads writes) before the removal: backing $infl, zone $zr $zw (attempt $((tries + 1)))"
 if [ "$rc" = 0 ] && [ "$TIMED_MS" -lt 5000 ] && [ "$infl" != "0 0" ]; then
 	ok "hvctl del with requests in flight on the backing device ($infl) succeeds in $TIMED_MS ms"

@@ -496,7 +496,7 @@ zram_zone() {
 	check "zone $1: only that range, at $2" \
 		"$HVCTL" zone add "$1" --region "$2:$ZRAM_HPA:$ZRAM_SIZE" &&
 	check "the module logs that the zone's RAM has no struct pages" \
-		sh -c "dmesg | grep -q 'zone $1: 1 RAM region(s), 1 without struct pages'"
+		sh -c "dmesg | grep -q 'zone $1: 1 RAM region(s) mapped as 1, 1 without struct pages'"
 }
 
 # zram_end: the loopback's counters as a comment; every mapping undone

@@ -17,6 +17,7 @@ static const char *const feature_names[] = {
 	[2] = "net",
 	[3] = "stats",
 	[4] = "stats-bounced",
+	[5] = "zone-reset",
 };
 
 const char *feature_name(unsigned int bit)

@@ -47,17 +47,31 @@ static void help_zone_list(FILE *out)
 		"\"size\"}]}]} (see '%s list --help').\n", prog, prog);
 }
 
+static void help_zone_reset(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s zone reset <id>\n"
+		"\n"
+		"Reset every device of zone <id> as its driver would, and wait\n"
+		"until they have stopped. Run it after the hypervisor shut the\n"
+		"zone down and before it starts the zone again: a zone that is\n"
+		"gone never resets its devices itself, and they would go on\n"
+		"writing into its RAM. The devices stay, ready for the next boot.\n",
+		prog);
+}
+
 void help_zone(FILE *out)
 {
 	fprintf(out,
 		"Usage: %s zone add <id> --region GPA:HPA:SIZE [--region ...]\n"
 		"       %s zone add <id> --identity-ram\n"
 		"       %s zone del <id>\n"
+		"       %s zone reset <id>\n"
 		"       %s zone list [--json]\n"
 		"\n"
 		"Manage guest zones: a zone is a hypervisor zone id and the RAM\n"
 		"regions the module may access for it. Run '%s zone add --help'\n"
-		"for details of each.\n", prog, prog, prog, prog, prog);
+		"for details of each.\n", prog, prog, prog, prog, prog, prog);
 }
 
 static int parse_zone_id(const char *cmd, const char *s, uint32_t *id)
@@ -202,6 +216,14 @@ static int zone_add(int argc, char **argv)
 		case EINVAL:
 			zone_einval(id, regions, nr);
 			break;
+		case EADDRNOTAVAIL:
+			err_msg("cannot add zone %u: a region is System RAM of root, its kernel's own memory (the module takes that only when loaded with allow_root_ram=1, unsafe)",
+				id);
+			break;
+		case EBUSY:
+			err_msg("cannot add zone %u: a region overlaps memory a driver of root has claimed (device registers: see /proc/iomem and the kernel log)",
+				id);
+			break;
 		case ENOSPC:
 			err_msg("cannot add zone %u: no room for another zone (the module holds at most %u)",
 				id, ver.max_zones);
@@ -212,8 +234,12 @@ static int zone_add(int argc, char **argv)
 			break;
 		case EPERM:
 		case EACCES:
-			err_msg("cannot add zone %u: %s (needs root)", id,
-				strerror(e));
+			if (geteuid() == 0)
+				err_msg("cannot add zone %u: %s (the kernel is locked down: zone RAM is mapped as /dev/mem would be)",
+					id, strerror(e));
+			else
+				err_msg("cannot add zone %u: %s (needs root)", id,
+					strerror(e));
 			break;
 		default:
 			err_msg("cannot add zone %u: %s", id, strerror(e));
@@ -225,60 +251,103 @@ static int zone_add(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int zone_del(int argc, char **argv)
+/*
+ * The one argument of "zone del" and "zone reset": the zone id into @id.
+ * Returns false when --help was printed.
+ */
+static bool parse_zone_arg(const char *cmd, void (*help)(FILE *out),
+			   int argc, char **argv, uint32_t *id)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	struct hvisor_vhost_version ver;
-	struct hvisor_vhost_id zid;
-	uint32_t id;
-	int c, fd;
+	int c;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			help_zone_del(stdout);
-			return EXIT_OK;
+			help(stdout);
+			return false;
 		default:
-			option_error("zone del", c, argv);
+			option_error(cmd, c, argv);
 		}
 	}
 	if (optind >= argc)
-		usage_error("zone del", "missing zone id");
+		usage_error(cmd, "missing zone id");
 	if (optind + 1 < argc)
-		usage_error("zone del", "unexpected argument '%s'",
-			    argv[optind + 1]);
-	parse_zone_id("zone del", argv[optind], &id);
+		usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+	parse_zone_id(cmd, argv[optind], id);
+	return true;
+}
+
+/* ZONE_DEL or ZONE_RESET on zone @id; returns 0 or errno. */
+static int zone_ioctl(unsigned long req, uint32_t id)
+{
+	struct hvisor_vhost_version ver;
+	struct hvisor_vhost_id zid;
+	int fd, e = 0;
 
 	fd = module_open(&ver);
 	memset(&zid, 0, sizeof(zid));
 	zid.id = id;
-	if (module_ioctl(fd, HVISOR_VHOST_IOC_ZONE_DEL, &zid) < 0) {
-		int e = errno;
-
-		switch (e) {
-		case ENOENT:
-			err_msg("cannot remove zone %u: no such zone", id);
-			break;
-		case EBUSY:
-			err_msg("cannot remove zone %u: it still has devices (remove them first with '%s del')",
-				id, prog);
-			break;
-		case ENOTTY:
-			err_msg("cannot remove zone %u: the module does not support zones (%s)",
-				id, strerror(e));
-			break;
-		default:
-			err_msg("cannot remove zone %u: %s", id, strerror(e));
-		}
-		close(fd);
-		return EXIT_FAILED;
-	}
+	if (module_ioctl(fd, req, &zid) < 0)
+		e = errno;
 	close(fd);
-	return EXIT_OK;
+	return e;
+}
+
+static int zone_del(int argc, char **argv)
+{
+	uint32_t id;
+	int e;
+
+	if (!parse_zone_arg("zone del", help_zone_del, argc, argv, &id))
+		return EXIT_OK;
+	e = zone_ioctl(HVISOR_VHOST_IOC_ZONE_DEL, id);
+	switch (e) {
+	case 0:
+		return EXIT_OK;
+	case ENOENT:
+		err_msg("cannot remove zone %u: no such zone", id);
+		break;
+	case EBUSY:
+		err_msg("cannot remove zone %u: it still has devices (remove them first with '%s del')",
+			id, prog);
+		break;
+	case ENOTTY:
+		err_msg("cannot remove zone %u: the module does not support zones (%s)",
+			id, strerror(e));
+		break;
+	default:
+		err_msg("cannot remove zone %u: %s", id, strerror(e));
+	}
+	return EXIT_FAILED;
+}
+
+static int zone_reset(int argc, char **argv)
+{
+	uint32_t id;
+	int e;
+
+	if (!parse_zone_arg("zone reset", help_zone_reset, argc, argv, &id))
+		return EXIT_OK;
+	e = zone_ioctl(HVISOR_VHOST_IOC_ZONE_RESET, id);
+	switch (e) {
+	case 0:
+		return EXIT_OK;
+	case ENOENT:
+		err_msg("cannot reset zone %u: no such zone", id);
+		break;
+	case ENOTTY:
+		err_msg("cannot reset zone %u: the module is older than this command (%s)",
+			id, strerror(e));
+		break;
+	default:
+		err_msg("cannot reset zone %u: %s", id, strerror(e));
+	}
+	return EXIT_FAILED;
 }
 
 static int zone_list(int argc, char **argv)
@@ -296,7 +365,7 @@ static int zone_list(int argc, char **argv)
 int cmd_zone(int argc, char **argv)
 {
 	if (argc < 2)
-		usage_error("zone", "missing subcommand (add, del or list)");
+		usage_error("zone", "missing subcommand (add, del, reset or list)");
 	if (is_help(argv[1])) {
 		help_zone(stdout);
 		return EXIT_OK;
@@ -305,6 +374,8 @@ int cmd_zone(int argc, char **argv)
 		return zone_add(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "del"))
 		return zone_del(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "reset"))
+		return zone_reset(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))
 		return zone_list(argc - 1, argv + 1);
 	usage_error("zone", "unknown subcommand '%s'", argv[1]);

@@ -25,6 +25,7 @@
 #define HVISOR_VHOST_F_NET		_BITULL(2)	/* virtio-net devices */
 #define HVISOR_VHOST_F_STATS		_BITULL(3)	/* DEV_STATS */
 #define HVISOR_VHOST_F_STATS_BOUNCED	_BITULL(4)	/* DEV_STATS fills bounced */
+#define HVISOR_VHOST_F_ZONE_RESET	_BITULL(5)	/* ZONE_RESET */
 
 /**
  * struct hvisor_vhost_version - answer of HVISOR_VHOST_IOC_VERSION
@@ -273,6 +274,10 @@ struct hvisor_vhost_dev_stats {
  * ZONE_DEL	removes a zone; ENOENT if unknown, EBUSY while it has devices.
  * ZONE_NEXT	in: zone_id; out: the zone with the smallest id >= zone_id,
  *		ENOENT when there is none (iterate with zone_id + 1).
+ * ZONE_RESET	resets every device of a zone, as its driver writing Status 0
+ *		would, and returns when they have stopped: for a zone that was
+ *		shut down, before it boots again; ENOENT if unknown (feature
+ *		HVISOR_VHOST_F_ZONE_RESET).
  * DEV_ADD	creates a device; ENOENT unknown zone, EEXIST MMIO window
  *		overlaps another device's or IRQ already used in the zone,
  *		EINVAL bad window/type, EBADF bad fd, ENOTBLK fd is not a block
@@ -300,6 +305,7 @@ struct hvisor_vhost_dev_stats {
 #define HVISOR_VHOST_IOC_ZONE_DEL	_IOW(HVISOR_VHOST_IOC_MAGIC, 0x11, struct hvisor_vhost_id)
 #define HVISOR_VHOST_IOC_ZONE_NEXT	\
 	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x12, struct hvisor_vhost_zone)
+#define HVISOR_VHOST_IOC_ZONE_RESET	_IOW(HVISOR_VHOST_IOC_MAGIC, 0x13, struct hvisor_vhost_id)
 #define HVISOR_VHOST_IOC_DEV_ADD	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x20, struct hvisor_vhost_dev)
 #define HVISOR_VHOST_IOC_DEV_DEL	_IOW(HVISOR_VHOST_IOC_MAGIC, 0x21, struct hvisor_vhost_id)
 #define HVISOR_VHOST_IOC_DEV_NEXT	_IOWR(HVISOR_VHOST_IOC_MAGIC, 0x22, struct hvisor_vhost_dev)
