@@ -98,8 +98,8 @@ help:
 	@echo '  arm64-6.1 x86_64-6.1 arm64-6.12   everything for one target'
 	@echo '  hvisor-arm64 the real hypervisor under QEMU (in check; HVISOR_RIG=DIR,'
 	@echo '               HVV_HVISOR_STARTS=$(HVV_HVISOR_STARTS) zone starts)'
-	@echo '  hvisor-soak  boot hvisor-arm64 N times (N=$(N)): zone starts that'
-	@echo '               reached their tests, boots that hung'
+	@echo '  hvisor-soak  boot hvisor-arm64 N times (N=$(N), SOAK_STARTS=$(SOAK_STARTS) zone'
+	@echo '               starts each): starts that reached their tests, boots that hung'
 	@echo '  dtbs-check   compile every dts/*.dts with dtc (fails on any warning)'
 	@echo '               and check the backend nodes against the binding'
 	@echo '  fuzz         build the libFuzzer targets and run each FUZZ_TIME seconds'
@@ -187,8 +187,9 @@ demo: arm64-6.1
 HVV_HVISOR_STARTS ?= 5
 export HVV_HVISOR_STARTS
 N ?= 20
+SOAK_STARTS ?= 1
 hvisor-soak: arm64-6.1
-	tools/rig/hvisor-run --no-build --boots $(N)
+	tools/rig/hvisor-run --no-build --boots $(N) --starts $(SOAK_STARTS)
 
 # Benchmarks, each figure against its baseline in the same guest
 # (tools/bench/run --help). Not part of check: no thresholds.
