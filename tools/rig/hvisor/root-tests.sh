@@ -207,11 +207,12 @@ while [ $K -lt "$STARTS" ]; do
 	for j in $(jobs -p); do kill "$j" 2>/dev/null; done
 	wait 2>/dev/null
 	progress "start $K: done"
-	if [ -z "$up" ]; then
-		# A zone that never came up leaves the hypervisor in a state
-		# nothing here can judge: the remaining starts are not run
-		# (the host counts them as missing).
-		echo "ROOT-TAP: # zone 1 did not come up: no further starts"
+	if [ -z "$up" ] || [ -z "$rec" ]; then
+		# A zone that hung (in its boot or in its tests) leaves the
+		# hypervisor in a state nothing here can judge, and each
+		# further hang would cost the whole wait: the remaining
+		# starts are not run (the host counts them as missing).
+		echo "ROOT-TAP: # zone 1 hung in start $K: no further starts"
 		break
 	fi
 done
