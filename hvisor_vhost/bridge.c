@@ -25,6 +25,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/interrupt.h>
@@ -447,6 +448,39 @@ bool hvv_bridge_polls(void)
 	return !strcmp(wakeup, "poll");
 }
 
+/*
+ * The hypervisor sends every wake-up to root's first CPU, whatever the
+ * interrupt's affinity says; offline, it would take none, and every
+ * zone's virtio would stop.  Refuse to let it go while the wake-ups are
+ * needed (not with wakeup=poll).
+ */
+#define HVV_WAKEUP_CPU	0
+
+static int hvv_cpuhp_state = -1;
+
+static int bridge_cpu_down(unsigned int cpu)
+{
+	if (cpu != HVV_WAKEUP_CPU || bridge_polls)
+		return 0;
+	pr_err("CPU %u takes the hypervisor's wake-ups: it cannot go offline while %s runs (wakeup=poll does without)\n",
+	       cpu, HVV_NAME);
+	return -EBUSY;
+}
+
+static void bridge_unlisten(void)
+{
+	if (bridge_irq >= 0)
+		free_irq(bridge_irq, &bridge);
+	bridge_irq = -1;
+	if (hvv_cpuhp_state >= 0)
+		cpuhp_remove_state_nocalls(hvv_cpuhp_state);
+	hvv_cpuhp_state = -1;
+	if (poll_task)
+		kthread_stop(poll_task);
+	poll_task = NULL;
+	del_timer_sync(&bridge_watchdog);
+}
+
 /* The interrupt, if any, and the polling thread; before registration. */
 static int bridge_listen(int irq)
 {
@@ -461,6 +495,13 @@ static int bridge_listen(int irq)
 	}
 	if (bridge_polls)
 		return 0;
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, HVV_NAME ":wakeup",
+					NULL, bridge_cpu_down);
+	if (ret < 0) {
+		bridge_unlisten();
+		return ret;
+	}
+	hvv_cpuhp_state = ret;
 	/*
 	 * Shared, rising edge: the flags the hypervisor's own tool module
 	 * uses for the same interrupt, so that both load in either order
@@ -472,24 +513,13 @@ static int bridge_listen(int irq)
 				   &bridge);
 	if (ret) {
 		pr_err("cannot take wake-up interrupt %d: %d\n", irq, ret);
-		kthread_stop(poll_task);
-		poll_task = NULL;
+		bridge_unlisten();
 		return ret;
 	}
 	bridge_irq = irq;
 	return 0;
 }
 
-static void bridge_unlisten(void)
-{
-	if (bridge_irq >= 0)
-		free_irq(bridge_irq, &bridge);
-	bridge_irq = -1;
-	if (poll_task)
-		kthread_stop(poll_task);
-	poll_task = NULL;
-	del_timer_sync(&bridge_watchdog);
-}
 
 /**
  * hvv_bridge_init() - set up the bridge and register it

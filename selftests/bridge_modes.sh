@@ -7,8 +7,11 @@
 #    leaves the rest to the interrupt's thread (budget_hit > 0);
 #  - poll_us: after a wake-up a thread polls with wake-ups off (polled > 0,
 #    need_wakeup back to 1 once idle);
+#  - CPU 0, which takes the hypervisor's wake-ups, cannot go offline
+#    (where the machine can offline it at all), CPU 1 can;
 #  - wakeup=poll: no interrupt is requested at all, the hypervisor is asked
-#    for no wake-up (need_wakeup 0), and the disk still works (wakeups 0);
+#    for no wake-up (need_wakeup 0), the disk still works (wakeups 0), and
+#    CPU 0 may go offline;
 #  - a zone gets at most zone_max_devices devices: the 8th is refused with
 #    ENOSPC and hvctl names the limit; with zone_max_devices=8 it is taken.
 # Each mode reloads hvisor_vhost.ko with its parameter. TAP; busybox sh.
@@ -65,8 +68,24 @@ sleep 1
 	nok "poll_us: requests were polled, wake-ups back on when idle" \
 		"$(tr '\n' ' ' <"$BR")"
 
+# CPU 0 takes the wake-ups: it may not go offline while they are needed.
+CPU0=/sys/devices/system/cpu/cpu0/online
+if [ -w $CPU0 ]; then
+	check_fails "CPU 0 cannot go offline (it takes the wake-ups)" sh -c "echo 0 >$CPU0"
+	check "... it is still online, and the module says why" sh -c \
+		"grep -qx 1 $CPU0 && dmesg | grep -q 'CPU 0 takes the hypervisor.s wake-ups'"
+	check "CPU 1 can go offline and come back" sh -c \
+		"echo 0 >/sys/devices/system/cpu/cpu1/online && echo 1 >/sys/devices/system/cpu/cpu1/online"
+else
+	skip "CPU 0 cannot go offline (it takes the wake-ups)" "CPU 0 cannot be offlined on this machine"
+fi
+
 # 3. No wake-up interrupt at all.
 check "reload with wakeup=poll" reload wakeup=poll || bail "no module"
+if [ -w $CPU0 ]; then
+	check "wakeup=poll: CPU 0 can go offline and come back" sh -c \
+		"echo 0 >$CPU0 && echo 1 >$CPU0"
+fi
 grep -q hvisor_vhost /proc/interrupts &&
 	nok "wakeup=poll: no interrupt requested" "$(grep hvisor_vhost /proc/interrupts)" ||
 	ok "wakeup=poll: no interrupt requested"
