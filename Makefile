@@ -6,11 +6,18 @@
 HVV_CACHE ?= $(or $(HOME),/root)/.cache/hvisor_vhost
 export HVV_CACHE
 
-ALL_TARGETS := arm64-6.1 x86_64-6.1 arm64-6.12
+# The targets that boot a guest kernel of their own, and hvisor-arm64:
+# the real hypervisor under QEMU (tools/rig/hvisor-run), built from
+# arm64-6.1's module and hvctl.
+VM_TARGETS := arm64-6.1 x86_64-6.1 arm64-6.12
+ALL_TARGETS := $(VM_TARGETS) hvisor-arm64
 TARGETS ?= $(ALL_TARGETS)
+# The kernel targets TARGETS needs built.
+KTARGETS := $(sort $(filter $(VM_TARGETS),$(TARGETS)) \
+	$(if $(filter hvisor-arm64,$(TARGETS)),arm64-6.1))
 # The architecture of a target: arm64-6.1 -> arm64.
 arch_of = $(firstword $(subst -, ,$(1)))
-ARCHES := $(sort $(foreach t,$(TARGETS),$(call arch_of,$(t))))
+ARCHES := $(sort $(foreach t,$(KTARGETS),$(call arch_of,$(t))))
 
 CC_arm64 := aarch64-linux-gnu-gcc
 CC_x86_64 := gcc
@@ -40,9 +47,9 @@ selftests_of = $(patsubst selftests/%.c,build/$(1)/selftests/%,$(SELFTEST_C)) \
 	$(patsubst selftests/%,build/$(1)/selftests/%,$(SELFTEST_SH))
 
 .PHONY: all help deps modules tools selftests check demo clean checkpatch \
-	hypcall-check dtbs-check fuzz \
-	$(ALL_TARGETS) $(addprefix modules-,$(ALL_TARGETS)) \
-	$(addprefix deps-,$(ALL_TARGETS))
+	hypcall-check dtbs-check fuzz hvisor-soak \
+	$(ALL_TARGETS) $(addprefix modules-,$(VM_TARGETS)) \
+	$(addprefix deps-,$(VM_TARGETS))
 
 all: modules tools selftests hypcall-check
 
@@ -89,6 +96,10 @@ help:
 	@echo '  tools        hvctl (static)       -> build/<arch>/bin/hvctl'
 	@echo '  selftests    tests (static)       -> build/<arch>/selftests/'
 	@echo '  arm64-6.1 x86_64-6.1 arm64-6.12   everything for one target'
+	@echo '  hvisor-arm64 the real hypervisor under QEMU (in check; HVISOR_RIG=DIR,'
+	@echo '               HVV_HVISOR_STARTS=$(HVV_HVISOR_STARTS) zone starts)'
+	@echo '  hvisor-soak  boot hvisor-arm64 N times (N=$(N), SOAK_STARTS=$(SOAK_STARTS) zone'
+	@echo '               starts each): starts that reached their tests, boots that hung'
 	@echo '  dtbs-check   compile every dts/*.dts with dtc (fails on any warning)'
 	@echo '               and check the backend nodes against the binding'
 	@echo '  fuzz         build the libFuzzer targets and run each FUZZ_TIME seconds'
@@ -99,7 +110,7 @@ help:
 	@echo 'Cache (guest kernels, initramfs): HVV_CACHE=$(HVV_CACHE)'
 
 deps:
-	tools/deps $(TARGETS)
+	tools/deps $(KTARGETS)
 
 # The kselftest headers come with the host packages.
 $(KSFT_H):
@@ -107,11 +118,11 @@ $(KSFT_H):
 
 # --- kernel modules ---------------------------------------------------------
 
-modules: $(addprefix modules-,$(TARGETS))
+modules: $(addprefix modules-,$(KTARGETS))
 
 # Kbuild is incremental on its own: always ask it. "+" hands the
 # jobserver down.
-$(addprefix modules-,$(ALL_TARGETS)): modules-%:
+$(addprefix modules-,$(VM_TARGETS)): modules-%:
 	@tools/deps $*
 	+@echo "  KBUILD  $*" && tools/rig/build-modules $*
 
@@ -154,20 +165,31 @@ $(1): modules-$(1) $(call hvctl_of,$(call arch_of,$(1))) \
 	prune-selftests-$(call arch_of,$(1)) \
 	$(call selftests_of,$(call arch_of,$(1)))
 endef
-$(foreach t,$(ALL_TARGETS),$(eval $(call target_rule,$(t))))
+$(foreach t,$(VM_TARGETS),$(eval $(call target_rule,$(t))))
+# The hypervisor target's own pieces (hvisor-tool, initramfs, trees) are
+# built by tools/rig/hvisor-run, from the rig directory it checks first.
+hvisor-arm64: arm64-6.1
 
 # --- running ------------------------------------------------------------------
 
 # tools/rig/check builds each target (a target that fails to build counts
 # as a failure, the others still run), boots it and runs the selftests.
 check:
-	tools/deps $(TARGETS)
+	tools/deps $(KTARGETS)
 	@$(MAKE) --no-print-directory hypcall-check
 	@$(MAKE) --no-print-directory dtbs-check
 	+tools/rig/check $(TARGETS)
 
 demo: arm64-6.1
 	tools/rig/demo.sh --no-build
+
+# The real hypervisor, N boots in a row (tools/rig/hvisor-run --help).
+HVV_HVISOR_STARTS ?= 5
+export HVV_HVISOR_STARTS
+N ?= 20
+SOAK_STARTS ?= 1
+hvisor-soak: arm64-6.1
+	tools/rig/hvisor-run --no-build --boots $(N) --starts $(SOAK_STARTS)
 
 # Benchmarks, each figure against its baseline in the same guest
 # (tools/bench/run --help). Not part of check: no thresholds.
