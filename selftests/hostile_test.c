@@ -2662,6 +2662,60 @@ TEST_F(hz, reset_with_io_in_flight)
 	}
 }
 
+/* A null_blk disk whose every request takes @ms; an open fd, or -1. */
+static int slow_disk(unsigned int ms)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "modprobe null_blk nr_devices=0 2>/dev/null; "
+		 "d=/sys/kernel/config/nullb/hostile_slow; "
+		 "[ -d $d ] || { mkdir $d && echo 16 >$d/size && "
+		 "echo 2 >$d/irqmode && echo %u000000 >$d/completion_nsec && "
+		 "echo 1 >$d/power; } || exit 1; "
+		 "for i in 1 2 3 4 5 6 7 8 9 10; do "
+		 "[ -b /dev/hostile_slow ] && exit 0; sleep 0.2; done; exit 1",
+		 ms);
+	if (system(cmd))
+		return -1;
+	return open("/dev/hostile_slow", O_RDWR | O_CLOEXEC);
+}
+
+/*
+ * The driver frees its buffers as soon as its Status = 0 write returns
+ * (Linux 6.1's virtio_mmio reads nothing back): from then on nothing of
+ * the device may write into zone RAM.  On a disk whose requests take
+ * 200 ms, requests in flight at the reset must not land in the used ring
+ * after the write was answered.
+ */
+TEST_F(hz, reset_answered_once_nothing_writes_zone_ram)
+{
+	struct drv *d = &self->blk;
+	uint16_t idx;
+	int fd = slow_disk(200);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, dev_del(self->hvv, self->blk_id));
+	self->blk_id = dev_add(self->hvv, HVISOR_VHOST_DEV_BLK, self->zone,
+			       MMIO_BLK, IRQ_BLK, fd, false);
+	ASSERT_NE(0, self->blk_id);
+	BLK_UP(d);
+	fill_queue(d);
+	kick(d, 0);
+	msleep(50);		/* the requests are on the slow disk now */
+	wr(d, R_STATUS, 0);
+	idx = used(d)[1];
+	msleep(500);		/* well past their completion */
+	EXPECT_EQ(idx, used(d)[1]);
+	EXPECT_EQ(0, rd(d, R_STATUS));
+	/* The fixture's disk again, for the teardown's checks. */
+	EXPECT_EQ(0, dev_del(self->hvv, self->blk_id));
+	self->blk_id = dev_add(self->hvv, HVISOR_VHOST_DEV_BLK, self->zone,
+			       MMIO_BLK, IRQ_BLK, self->loop, false);
+	EXPECT_NE(0, self->blk_id);
+	close(fd);
+}
+
 TEST_F(hz, device_and_zone_removal_with_io_in_flight)
 {
 	struct drv *d = &self->blk;
