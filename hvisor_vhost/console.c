@@ -144,16 +144,9 @@ static void con_tx(struct hvv_con *con, struct hvv_vq *vq)
 
 	hvv_vq_disable_notify(vq);
 	for (;;) {
-		ret = hvv_vq_pop(vq, c);
-		if (ret < 0)
+		ret = hvv_vq_pop_or_wait(vq, c);
+		if (ret <= 0)
 			break;
-		if (!ret) {
-			if (hvv_vq_enable_notify(vq)) {
-				hvv_vq_disable_notify(vq);
-				continue;
-			}
-			break;
-		}
 		if (c->nr_in) {
 			hvv_device_broken(dev, "transmitq chain with a writable buffer");
 			break;
@@ -208,16 +201,9 @@ static void con_rx(struct hvv_con *con, struct hvv_vq *vq)
 		spin_unlock_irq(&con->lock);
 		if (ret)
 			break;
-		ret = hvv_vq_pop(vq, c);
-		if (ret < 0)
+		ret = hvv_vq_pop_or_wait(vq, c);
+		if (ret <= 0)
 			break;
-		if (!ret) {
-			if (hvv_vq_enable_notify(vq)) {
-				hvv_vq_disable_notify(vq);
-				continue;
-			}
-			break;
-		}
 		if (c->nr_out || !c->in_len) {
 			hvv_device_broken(dev, "receiveq chain without only writable buffers");
 			break;

@@ -623,16 +623,9 @@ static void net_tx(struct hvv_net_pair *p)
 	WRITE_ONCE(p->tx_blocked, false);
 	hvv_vq_disable_notify(vq);
 	for (;;) {
-		ret = hvv_vq_pop(vq, p->chain);
-		if (ret < 0)
+		ret = hvv_vq_pop_or_wait(vq, p->chain);
+		if (ret <= 0)
 			break;
-		if (!ret) {
-			if (hvv_vq_enable_notify(vq)) {
-				hvv_vq_disable_notify(vq);
-				continue;
-			}
-			break;
-		}
 		ret = net_tx_chain(p, &bytes);
 		if (ret == -EAGAIN) {
 			/* Wait for room. */

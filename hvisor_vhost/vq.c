@@ -609,6 +609,35 @@ bool hvv_vq_enable_notify(struct hvv_vq *vq)
 }
 
 /**
+ * hvv_vq_pop_or_wait() - the next chain, or notifications turned back on
+ * @vq: the queue, notifications disabled by the caller
+ * @chain: as for hvv_vq_pop()
+ *
+ * hvv_vq_pop(); when the ring is empty, notifications are enabled again
+ * and the ring looked at once more (hvv_vq_enable_notify()), so that a
+ * chain made available meanwhile is not left waiting for a kick that
+ * will not come.
+ *
+ * Context: the device's worker.
+ * Return: as hvv_vq_pop(): 1 with a chain (notifications still
+ * disabled), 0 when there is none (notifications enabled), or a negative
+ * errno when the ring is broken.
+ */
+int hvv_vq_pop_or_wait(struct hvv_vq *vq, struct hvv_chain *chain)
+{
+	int ret;
+
+	for (;;) {
+		ret = hvv_vq_pop(vq, chain);
+		if (ret)
+			return ret;
+		if (!hvv_vq_enable_notify(vq))
+			return 0;
+		hvv_vq_disable_notify(vq);
+	}
+}
+
+/**
  * hvv_vq_driver_idle() - has the driver finished with the queue for now?
  * @vq: the queue
  *

@@ -134,6 +134,7 @@ void hvv_vq_unpop(struct hvv_vq *vq, unsigned int n);
 void hvv_vq_push(struct hvv_vq *vq, u16 head, u32 len);
 void hvv_vq_signal(struct hvv_vq *vq);
 bool hvv_vq_enable_notify(struct hvv_vq *vq);
+int hvv_vq_pop_or_wait(struct hvv_vq *vq, struct hvv_chain *chain);
 bool hvv_vq_driver_idle(struct hvv_vq *vq);
 void hvv_vq_disable_notify(struct hvv_vq *vq);
 
