@@ -58,6 +58,8 @@ function pc(v) { return v == "" ? "-" : sprintf("%d%%", v * 100 + 0.5) }
 	ALL[++NA] = $0
 }
 / @E / { ERR[++NE] = $0; ALL[++NA] = $0 }
+/ @H / { split($1, bb, "="); hb = bb[2]; sub(/-try[0-9]+$/, "", hb); sub(/^r[0-9]+-/, "", hb); HANG[hb]++; ALL[++NA] = $0 }
+/^boot=/ { split($1, bb, "="); hb = bb[2]; sub(/-try[0-9]+$/, "", hb); sub(/^r[0-9]+-/, "", hb); if (!((hb, bb[2]) in BOOTS)) { BOOTS[hb, bb[2]] = 1; NBOOT[hb]++ } }
 
 END {
 	# Per-round derived figures: root CPU per request, bridge events per
@@ -108,10 +110,14 @@ END {
 		if (!N["wakeups|" k]) continue
 		printf "%-15s %-16s %8s %8s %8s %8s\n", w, b, f(med("wakeups|" k), 2), f(med("hardirq|" k), 2), f(med("thread|" k), 2), f(med("polled|" k), 2)
 	}
+	for (hb in NBOOT) printf "boots %s: %d, hung or failed: %d\n", hb, NBOOT[hb], HANG[hb] + 0
 	for (i = 1; i <= NE; i++) print "error: " ERR[i]
 	# JSON
 	printf "{\n  \"date\": \"%s\", \"revision\": \"%s\", \"command\": \"%s\", \"rounds\": %s, \"fio_runtime_s\": %s,\n", date, rev, cmd, rounds, rt >json
-	printf "  \"medians\": {" >json
+	printf "  \"boots\": {" >json
+	nb = 0
+	for (hb in NBOOT) printf "%s\"%s\": {\"boots\": %d, \"hung_or_failed\": %d}", nb++ ? ", " : "", hb, NBOOT[hb], HANG[hb] + 0 >json
+	printf "},\n  \"medians\": {" >json
 	for (i = 1; i <= NK; i++) {
 		split(KEYS[i], p, "|")
 		printf "%s\n    \"%s\": {\"median\": %s, \"spread\": %s, \"n\": %d}", i > 1 ? "," : "", KEYS[i], med(KEYS[i]) + 0, (spr(KEYS[i]) == "" ? "null" : spr(KEYS[i])), N[KEYS[i]] >json

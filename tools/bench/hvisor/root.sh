@@ -123,22 +123,23 @@ wait_mark() {
 }
 nj=0
 for w in $WL; do nj=$((nj + 1)); done
-if wait_mark GO 0 240; then
+if wait_mark GO 0 150; then
 	n=0
 	while [ $n -lt $nj ]; do
 		n=$((n + 1))
-		# fio starts its libraries before the first job: be patient.
-		wait_mark RUN $n $((RT * 4 + 120)) || { err "no RUN $n"; break; }
+		# Each wait is long enough for a slow zone, short enough that a
+		# hung one (a lost wake-up) ends the boot soon.
+		wait_mark RUN $n 60 || { err "hang: no RUN $n"; break; }
 		snap; b0=$S_BUSY w0=$S_WALL; br0=$(bridge)
 		progress "job $n"
-		wait_mark END $n $((RT * 4 + 120)) || { err "no END $n"; break; }
+		wait_mark END $n $((RT * 2 + 60)) || { err "hang: no END $n"; break; }
 		snap; br1=$(bridge)
 		echo "@C path=zone backend=$TAG round=$ROUND job=$n busy_cs=$((S_BUSY - b0)) wall_cs=$((S_WALL - w0))"
 		[ -n "$br0" ] && echo "@R backend=$TAG round=$ROUND job=$n pre: $br0 post: $br1"
 	done
-	wait_mark DONE 0 120 || err "no DONE"
+	wait_mark DONE 0 60 || err "hang: no DONE"
 else
-	err "zone 1 never started its jobs"
+	err "hang: zone 1 never started its jobs"
 fi
 progress "zone 1 done"
 echo "@I root $TAG bridge: $(bridge)"

@@ -34,7 +34,7 @@ while [ ! -b /dev/vda ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
 set -- $(dd if=/dev/vda bs=512 count=1 iflag=direct 2>/dev/null | tr -d '\0' | head -n 1)
 RT=${3:-3} TAG=${4:-?} ROUND=${5:-0}
 echo none >/sys/block/vda/queue/scheduler 2>/dev/null
-mark() { printf 'HVB %s %s\n' "$1" "$2" | dd of=/dev/vda bs=512 conv=sync,notrunc oflag=direct,dsync 2>/dev/null; }
+mark() { printf "HVB %s %s\n" "$1" "$2" | dd of=/dev/vda bs=512 count=1 conv=sync,notrunc,fsync 2>/dev/null || say "@E zone mark $1 $2 failed"; }
 say "HVB-ZONE-UP $(uname -r) $(nproc) CPUs"
 
 . /bench/fio-jobs.sh
