@@ -80,7 +80,7 @@ END {
 							add(cn "|" b "|" w, BR[b, j, r, cn] / ios)
 						}
 				}
-				if (b != "daemon" && IOPS["daemon", w, r] > 0 && IOPS[b, w, r] > 0) {
+				if (b != "daemon" && b != "raw" && IOPS["daemon", w, r] > 0 && IOPS[b, w, r] > 0) {
 					add("r_iops_daemon|" b "|" w, IOPS[b, w, r] / IOPS["daemon", w, r])
 					add("r_lat_daemon|" b "|" w, LAT[b, w, r] / LAT["daemon", w, r])
 					add("r_p99_daemon|" b "|" w, P99[b, w, r] / P99["daemon", w, r])
@@ -92,15 +92,15 @@ END {
 	}
 	printf "\nReal hypervisor (hvisor.bin under QEMU TCG), %s rounds, %s s per fio job, %s, rev %s\n", rounds, rt, date, rev
 	printf "command: %s\n\n", cmd
-	printf "%-15s %-16s %9s %5s %9s %9s %7s %9s %9s %8s\n", "workload", "backend", "IOPS", "spr", "lat_us", "p99_us", "root_cpu", "cpu_us/io", "x_daemon", "x_raw"
+	printf "%-15s %-16s %9s %5s %9s %9s %7s %9s %9s %8s %9s %9s\n", "workload", "backend", "IOPS", "spr", "lat_us", "p99_us", "root_cpu", "cpu_us/io", "x_daemon", "x_raw", "lat_x_d", "p99_x_d"
 	for (wi = 1; wi <= NW; wi++) {
 		w = WL[wi]
 		for (bi = 1; bi <= NB; bi++) {
 			b = BK[bi]; k = b "|" w
 			if (!N["iops|" k]) continue
-			printf "%-15s %-16s %9s %5s %9s %9s %7s %9s %9s %8s\n", w, b, f(med("iops|" k), 0), pc(spr("iops|" k)),
+			printf "%-15s %-16s %9s %5s %9s %9s %7s %9s %9s %8s %9s %9s\n", w, b, f(med("iops|" k), 0), pc(spr("iops|" k)),
 				f(med("lat|" k), 0), f(med("p99|" k), 0), f(med("cpus|" k), 2), f(med("cpu_us|" k), 0),
-				f(med("r_iops_daemon|" k), 2), f(med("r_iops_raw|" k), 2)
+				f(med("r_iops_daemon|" k), 2), f(med("r_iops_raw|" k), 2), f(med("r_lat_daemon|" k), 2), f(med("r_p99_daemon|" k), 2)
 		}
 	}
 	printf "\nbridge events per request (module boots; approx.: requests = IOPS x window)\n"
@@ -120,9 +120,9 @@ END {
 	printf "},\n  \"medians\": {" >json
 	for (i = 1; i <= NK; i++) {
 		split(KEYS[i], p, "|")
-		printf "%s\n    \"%s\": {\"median\": %s, \"spread\": %s, \"n\": %d}", i > 1 ? "," : "", KEYS[i], med(KEYS[i]) + 0, (spr(KEYS[i]) == "" ? "null" : spr(KEYS[i])), N[KEYS[i]] >json
+		printf "%s\n    \"%s\": {\"median\": %s, \"spread\": %s, \"n\": %d}", (i > 1 ? "," : ""), KEYS[i], med(KEYS[i]) + 0, (spr(KEYS[i]) == "" ? "null" : spr(KEYS[i])), N[KEYS[i]] >json
 	}
 	printf "\n  },\n  \"lines\": [" >json
-	for (i = 1; i <= NA; i++) { l = ALL[i]; gsub(/\\/, "\\\\", l); gsub(/"/, "\\\"", l); printf "%s\n    \"%s\"", i > 1 ? "," : "", l >json }
+	for (i = 1; i <= NA; i++) { l = ALL[i]; gsub(/\\/, "\\\\", l); gsub(/"/, "\\\"", l); printf "%s\n    \"%s\"", (i > 1 ? "," : ""), l >json }
 	printf "\n  ]\n}\n" >json
 }
