@@ -144,13 +144,14 @@ wait_mark() {
 }
 nj=0
 for w in $WL; do nj=$((nj + 1)); done
-if wait_mark GO 0 150; then
+# The zone writes "GO" and at once "RUN 1": wait for the latter.
+if :; then
 	n=0
 	while [ $n -lt $nj ]; do
 		n=$((n + 1))
 		# Each wait is long enough for a slow zone, short enough that a
 		# hung one (a lost wake-up) ends the boot soon.
-		wait_mark RUN $n 60 || { err "hang: no RUN $n"; break; }
+		wait_mark RUN $n $([ $n = 1 ] && echo 150 || echo 60) || { err "hang: no RUN $n"; break; }
 		snap; b0=$S_BUSY w0=$S_WALL; br0=$(bridge)
 		progress "job $n"
 		wait_mark END $n $((RT * 2 + 60)) || { err "hang: no END $n"; break; }
