@@ -91,6 +91,8 @@ help:
 	@echo '  demo         boot arm64-6.1 and run the demo (tools/rig/demo.sh)'
 	@echo '  bench        benchmarks against baselines in the same guest'
 	@echo '               (BENCH_TARGETS="$(BENCH_TARGETS)"; tools/bench/README.md)'
+	@echo '  bench-hvisor the real hypervisor: the module against hvisor-tool'"'"'s'
+	@echo '               daemon (BENCH_HVISOR_ARGS; tools/bench/hvisor-run --help)'
 	@echo '  deps         install host packages, fetch guest kernels (tools/deps)'
 	@echo '  modules      kernel modules       -> build/<target>/ko/*.ko'
 	@echo '  tools        hvctl (static)       -> build/<arch>/bin/hvctl'
@@ -197,6 +199,13 @@ BENCH_TARGETS ?= arm64-6.1
 .PHONY: bench
 bench:
 	tools/bench/run $(BENCH_TARGETS)
+
+# The real hypervisor under QEMU (the rig of the hvisor-arm64 target): the
+# module against hvisor-tool's daemon, alternating boots. No thresholds.
+BENCH_HVISOR_ARGS ?=
+.PHONY: bench-hvisor
+bench-hvisor:
+	tools/bench/hvisor-run $(BENCH_HVISOR_ARGS)
 
 # The parsing core under libFuzzer in user space (tools/fuzz/run --help).
 # `make check` runs each target too, on fixed inputs (tools/fuzz/run --check).

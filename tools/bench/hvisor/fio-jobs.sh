@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The workloads of `make bench-hvisor`, shared by root (the raw file) and
+# zone 1 (its virtio disk): sourced by busybox sh.
+#
+# WL: NAME:RW:BS:QD, in the order they run.
+WL="randread_qd1:randread:4k:1 randread_qd32:randread:4k:32 randwrite_qd32:randwrite:4k:32 seqread_128k:read:128k:8 seqwrite_128k:write:128k:8"
+
+# fio_file FILE RUNTIME ENGINE DIRECT [N]: the job file (stonewalled
+# jobs j1..); with N, only job jN.
+fio_file() {
+	echo "[global]"
+	echo "filename=$1"
+	echo "ioengine=$3"
+	echo "direct=$4"
+	echo "thread"
+	echo "time_based"
+	echo "runtime=$2"
+	echo "ramp_time=1"
+	echo "offset=1m"
+	echo "size=240m"
+	echo "norandommap"
+	echo "randrepeat=0"
+	echo "lat_percentiles=1"
+	echo "clocksource=clock_gettime"
+	_n=0
+	for _w in $WL; do
+		_n=$((_n + 1))
+		[ -n "${5:-}" ] && [ "$5" != $_n ] && continue
+		_r=${_w#*:}
+		echo "[j$_n]"
+		echo "stonewall"
+		echo "rw=${_r%%:*}"
+		_r=${_r#*:}
+		echo "bs=${_r%%:*}"
+		echo "iodepth=${_r#*:}"
+	done
+}
+
+# fio_lines PATH TAG ROUND < terse output: one "@B" line per job.
+# terse v3: read side fields 6-46, write side 47-87: +1 KiB/s, +2 IOPS,
+# +34 mean total latency (us), total-latency percentiles at +12..+31.
+fio_lines() {
+	awk -F';' -v path="$1" -v tag="$2" -v round="$3" -v wl="$WL" '
+	BEGIN { n = split(wl, w, " ") }
+	$1 == 3 && $3 ~ /^j[0-9]+$/ {
+		k = substr($3, 2) + 0
+		split(w[k], f, ":")
+		b = (f[2] ~ /write/) ? 47 : 6
+		p99 = -1
+		for (i = b + 12; i < b + 32; i++)
+			if ($i ~ /^99\.000000%=/) { v = $i; sub(/.*=/, "", v); p99 = v }
+		printf "@B path=%s backend=%s round=%s job=%d wl=%s iops=%s kibs=%s lat_us=%s p99_us=%s err=%s\n",
+			path, tag, round, k, f[1], $(b + 2), $(b + 1), $(b + 34), p99, $5
+	}'
+}
