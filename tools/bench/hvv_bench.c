@@ -27,6 +27,15 @@
  *       SECONDS; prints "sent= dropped= secs= pps=" (dropped: ENOBUFS
  *       and EAGAIN refusals).
  *
+ *   sync-wait PORT SECONDS
+ *       Accepts one TCP connection (within SECONDS) and exits 0: the
+ *       other side said "go".
+ *   sync IP PORT SECONDS
+ *       Connects to IP:PORT, trying again every 50 ms while the port is
+ *       refused or unreachable, for at most SECONDS; exits 0 once
+ *       connected.  Two machines with no other channel order their
+ *       steps with this pair.
+ *
  *   spin CPU SECONDS
  *       Busy-loops on CPU at SCHED_IDLE priority for SECONDS: the CPU
  *       never idles (under TCG: its vCPU thread never sleeps in the
@@ -358,6 +367,59 @@ static int cmd_udp_send(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_sync_wait(int argc, char **argv)
+{
+	struct sockaddr_in sa;
+	int ls, fd, one = 1;
+
+	if (argc != 2)
+		return 2;
+	if (sockaddr_of(&sa, NULL, argv[0]))
+		return 2;
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	if (ls < 0)
+		return die("socket");
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1))
+		return die("bind/listen");
+	set_timeout(ls, SO_RCVTIMEO, atoi(argv[1]));
+	fd = accept(ls, NULL, NULL);
+	if (fd < 0)
+		return die("accept");
+	close(fd);
+	close(ls);
+	return 0;
+}
+
+static int cmd_sync(int argc, char **argv)
+{
+	struct sockaddr_in sa;
+	uint64_t end;
+	int fd;
+
+	if (argc != 3)
+		return 2;
+	if (sockaddr_of(&sa, argv[0], argv[1]))
+		return 2;
+	end = now_ns() + (uint64_t)atoi(argv[2]) * 1000000000ull;
+	for (;;) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			return die("socket");
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			break;
+		close(fd);
+		/* Not listening yet (or no route yet): try again. */
+		if ((errno != ECONNREFUSED && errno != EHOSTUNREACH &&
+		     errno != ENETUNREACH && errno != ETIMEDOUT &&
+		     errno != EINTR) || now_ns() > end)
+			return die("connect");
+		usleep(50000);
+	}
+	close(fd);
+	return 0;
+}
+
 static int cmd_spin(int argc, char **argv)
 {
 	struct sched_param sp = { 0 };
@@ -386,6 +448,8 @@ static const struct {
 	{ "tcp-send", cmd_tcp_send, "IP PORT SECONDS" },
 	{ "udp-recv", cmd_udp_recv, "PORT SECONDS SIZE" },
 	{ "udp-send", cmd_udp_send, "IP PORT SECONDS SIZE" },
+	{ "sync-wait", cmd_sync_wait, "PORT SECONDS" },
+	{ "sync", cmd_sync, "IP PORT SECONDS" },
 	{ "spin", cmd_spin, "CPU SECONDS" },
 };
 
@@ -404,6 +468,6 @@ int main(int argc, char **argv)
 				cmds[i].usage);
 		return ret;
 	}
-	fprintf(stderr, "usage: hvv-bench rtt|tcp-recv|tcp-send|udp-recv|udp-send|spin ...\n");
+	fprintf(stderr, "usage: hvv-bench rtt|tcp-recv|tcp-send|udp-recv|udp-send|sync-wait|sync|spin ...\n");
 	return 2;
 }

@@ -54,3 +54,56 @@ fio_lines() {
 			path, tag, round, k, f[1], $(b + 2), $(b + 1), $(b + 34), p99, $5
 	}'
 }
+
+# The network jobs, after the fio jobs, when zone 1 has a net device:
+# TEST:DIRECTION, z2r zone 1 sends to root, r2z root sends to zone 1.
+# Each runs the fio jobs' seconds; the receiver measures.
+NETJOBS="tcp:z2r tcp:r2z udp64:z2r udp64:r2z"
+ROOT_IP=10.0.0.1
+ZONE_IP=10.0.0.2
+# Ports: the transfer's, and one per job for the side that must be
+# ready first (the receiver) to tell the sender to begin.
+NET_PORT=5201
+SYNC_PORT=5300
+HVB=/bench/hvv-bench
+
+# net_recv TEST SECONDS / net_send TEST IP SECONDS: hvv-bench's words.
+net_recv() {
+	case $1 in
+	tcp) echo "tcp-recv $NET_PORT $2" ;;
+	udp64) echo "udp-recv $NET_PORT $2 64" ;;
+	esac
+}
+net_send() {
+	case $1 in
+	tcp) echo "tcp-send $2 $NET_PORT $3" ;;
+	udp64) echo "udp-send $2 $NET_PORT $3 64" ;;
+	esac
+}
+
+# net_receive TEST SECONDS SYNC_IP SYNC_PORT OUT: start the receiver,
+# tell the sender (at SYNC_IP) to begin once it listens, wait for it.
+# The result's words in OUT. Status: the receiver's.
+net_receive() {
+	# shellcheck disable=SC2046 # hvv-bench's words
+	$HVB $(net_recv "$1" "$2") >"$5" 2>&1 &
+	_p=$!
+	_i=0
+	while ! grep -q ready "$5" && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	$HVB sync "$3" "$4" 120 >>"$5" 2>&1 || { kill $_p 2>/dev/null; wait $_p; return 1; }
+	net_t0
+	wait $_p
+}
+
+# net_line PATH BACKEND ROUND JOB TEST DIR < the receiver's output:
+# one "@N" line (gbps= for TCP, pps= for UDP).
+net_line() {
+	awk -v h="@N path=$1 backend=$2 round=$3 job=$4 test=$5 dir=$6" '
+	/(gbps|pps)=/ { print h, $0; exit }'
+}
+# Called by net_receive once the sender was told to begin (root samples
+# its CPU there).
+net_t0() { :; }

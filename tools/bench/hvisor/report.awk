@@ -57,6 +57,22 @@ function pc(v) { return v == "" ? "-" : sprintf("%d%%", v * 100 + 0.5) }
 	}
 	ALL[++NA] = $0
 }
+# Network: "@N ... test=tcp dir=z2r gbps=" (or pps= for UDP), the
+# receiver's figure; raw is root's loopback (dir=lo).
+/ @N / {
+	b = kv($0, "backend"); r = kv($0, "round"); t = kv($0, "test") "_" kv($0, "dir")
+	v = kv($0, "gbps") != "" ? kv($0, "gbps") : kv($0, "pps")
+	if (!(t in TSEEN)) { TSEEN[t] = 1; TL[++NT] = t }
+	if (!(b in BSEEN)) { BSEEN[b] = 1; BK[++NB] = b }
+	NETV[b, t, r] = v; RND[r] = 1
+	add("net|" b "|" t, v)
+	ALL[++NA] = $0
+}
+/ @C path=net / {
+	b = kv($0, "backend"); r = kv($0, "round"); j = kv($0, "job")
+	NBUSY[b, j, r] = kv($0, "busy_cs"); NWALL[b, j, r] = kv($0, "wall_cs")
+	ALL[++NA] = $0
+}
 / @E / { ERR[++NE] = $0; ALL[++NA] = $0 }
 / @H / { split($1, bb, "="); hb = bb[2]; sub(/-try[0-9]+$/, "", hb); sub(/^r[0-9]+-/, "", hb); HANG[hb]++; ALL[++NA] = $0 }
 /^boot=/ { split($1, bb, "="); hb = bb[2]; sub(/-try[0-9]+$/, "", hb); sub(/^r[0-9]+-/, "", hb); if (!((hb, bb[2]) in BOOTS)) { BOOTS[hb, bb[2]] = 1; NBOOT[hb]++ } }
@@ -101,6 +117,29 @@ END {
 			printf "%-15s %-16s %9s %5s %9s %9s %7s %9s %9s %8s %9s %9s\n", w, b, f(med("iops|" k), 0), pc(spr("iops|" k)),
 				f(med("lat|" k), 0), f(med("p99|" k), 0), f(med("cpus|" k), 2), f(med("cpu_us|" k), 0),
 				f(med("r_iops_daemon|" k), 2), f(med("r_iops_raw|" k), 2), f(med("r_lat_daemon|" k), 2), f(med("r_p99_daemon|" k), 2)
+		}
+	}
+	# The network: per round root CPU and ratios, then the table.
+	for (ti = 1; ti <= NT; ti++) {
+		t = TL[ti]; lo = t; sub(/_.*/, "_lo", lo)
+		for (r in RND) for (bi = 1; bi <= NB; bi++) {
+			b = BK[bi]
+			if (!((b, t, r) in NETV)) continue
+			if (NWALL[b, t, r] > 0) add("ncpus|" b "|" t, NBUSY[b, t, r] / NWALL[b, t, r])
+			if (b != "daemon" && NETV["daemon", t, r] > 0)
+				add("r_net_daemon|" b "|" t, NETV[b, t, r] / NETV["daemon", t, r])
+			if (NETV["raw", lo, r] > 0)
+				add("r_net_raw|" b "|" t, NETV[b, t, r] / NETV["raw", lo, r])
+		}
+	}
+	if (NT) {
+		printf "\nnetwork (receiver's figure: TCP Gbit/s, 64-byte UDP datagrams/s; raw: root's loopback)\n"
+		printf "%-12s %-16s %11s %5s %8s %9s %8s\n", "test", "backend", "Gbit/s|pps", "spr", "root_cpu", "x_daemon", "x_raw"
+		for (ti = 1; ti <= NT; ti++) for (bi = 1; bi <= NB; bi++) {
+			t = TL[ti]; b = BK[bi]; k = b "|" t
+			if (!N["net|" k]) continue
+			printf "%-12s %-16s %11s %5s %8s %9s %8s\n", t, b, f(med("net|" k), t ~ /^tcp/ ? 3 : 0), pc(spr("net|" k)),
+				f(med("ncpus|" k), 2), f(med("r_net_daemon|" k), 2), f(med("r_net_raw|" k), 3)
 		}
 	}
 	printf "\nbridge events per request (module boots; approx.: requests = IOPS x window)\n"

@@ -9,7 +9,8 @@
 # the host picks out of the serial log. Root cannot see that line, so
 # the zone tells it when each fio job runs through sector 0 of the disk
 # (root reads its image file): "HVB RUN <n>" before job n, "HVB END <n>"
-# after it, "HVB DONE" at the end. fio uses the disk from 1 MiB on.
+# after it, "HVB NET 0" before the network jobs (NETJOBS, with a net
+# device), "HVB DONE" at the end. fio uses the disk from 1 MiB on.
 #
 # Root writes the parameters there first: "HVB CFG <seconds per job>
 # <backend> <round>"; the workloads are fio-jobs.sh's WL.
@@ -53,6 +54,34 @@ for w in $WL; do
 	grep -v '^3;' /tmp/fio.out | head -n 3 | while IFS= read -r l; do say "@E zone fio: $l"; done
 	tail -n 3 /tmp/fio.err | while IFS= read -r l; do say "@E zone fio: $l"; done
 done
+
+# The network, when the zone has one (root's tap at $ROOT_IP): the jobs
+# of NETJOBS in order, root running the same list. The receiver's side
+# starts first and tells the sender through hvv-bench sync.
+if [ -d /sys/class/net/eth0 ]; then
+	ip addr add $ZONE_IP/24 dev eth0 && ip link set eth0 up
+	i=0
+	while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ $i -lt 30 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	mark NET 0
+	k=0
+	for nj in $NETJOBS; do
+		k=$((k + 1))
+		t=${nj%%:*} d=${nj#*:}
+		if [ "$d" = z2r ]; then
+			$HVB sync-wait $((SYNC_PORT + k)) 180 >/tmp/net.out 2>&1 &&
+				$HVB $(net_send "$t" "$ROOT_IP" "$RT") >>/tmp/net.out 2>&1 ||
+				say "@E zone net $nj: $(tail -n 2 /tmp/net.out | tr '\n' ' ')"
+		elif net_receive "$t" "$RT" "$ROOT_IP" $((SYNC_PORT + k)) /tmp/net.out; then
+			net_line zone "$TAG" "$ROUND" "$k" "$t" "$d" </tmp/net.out |
+				while IFS= read -r l; do say "$l"; done
+		else
+			say "@E zone net $nj: $(tail -n 2 /tmp/net.out | tr '\n' ' ')"
+		fi
+	done
+fi
 mark DONE 0
 say "HVB-ZONE-END"
 while :; do sleep 3600; done
