@@ -107,3 +107,13 @@ net_line() {
 # Called by net_receive once the sender was told to begin (root samples
 # its CPU there).
 net_t0() { :; }
+
+# net_counters IF: the interface's drop counters and TCP's retransmitted
+# segments so far (what a slow transfer lost on the way).
+net_counters() {
+	_s=/sys/class/net/$1/statistics
+	printf 'rx_dropped=%s tx_dropped=%s rx_packets=%s tx_packets=%s ' \
+		"$(cat $_s/rx_dropped)" "$(cat $_s/tx_dropped)" \
+		"$(cat $_s/rx_packets)" "$(cat $_s/tx_packets)"
+	awk '$1 == "Tcp:" && $13 ~ /^[0-9]+$/ { print "tcp_retrans=" $13; exit }' /proc/net/snmp
+}

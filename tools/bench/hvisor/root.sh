@@ -201,6 +201,7 @@ net_jobs() {
 			continue
 		fi
 		echo "@C path=net backend=$TAG round=$ROUND job=${t}_$d busy_cs=$((S_BUSY - b0)) wall_cs=$((S_WALL - w0))"
+		echo "@I root $TAG net $nj tap0 $(net_counters tap0)"
 	done
 }
 nj=0

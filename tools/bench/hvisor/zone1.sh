@@ -80,6 +80,7 @@ if [ -d /sys/class/net/eth0 ]; then
 		else
 			say "@E zone net $nj: $(tail -n 2 /tmp/net.out | tr '\n' ' ')"
 		fi
+		say "@I zone $TAG net $nj eth0 $(net_counters eth0)"
 	done
 fi
 mark DONE 0
