@@ -254,6 +254,18 @@ static unsigned int con_chars_in_buffer(struct tty_struct *tty)
 	return n;
 }
 
+/* tcflush(TCOFLUSH), hang-up: root's input not yet taken is forgotten. */
+static void con_flush_buffer(struct tty_struct *tty)
+{
+	struct hvv_con *con = tty->driver_data;
+	unsigned long flags;
+
+	spin_lock_irqsave(&con->lock, flags);
+	kfifo_reset(&con->in);
+	spin_unlock_irqrestore(&con->lock, flags);
+	tty_wakeup(tty);
+}
+
 /*
  * TIOCSWINSZ: the tty's size, and the zone's through config space.  The
  * device may be going while an ioctl runs: it is reached from the kick
@@ -298,6 +310,7 @@ static const struct tty_operations hvv_con_tty_ops = {
 	.write			= con_write,
 	.write_room		= con_write_room,
 	.chars_in_buffer	= con_chars_in_buffer,
+	.flush_buffer		= con_flush_buffer,
 	.resize			= con_resize,
 	.unthrottle		= con_unthrottle,
 };
