@@ -77,9 +77,14 @@ sums() { md5sum <"$1" | cut -d' ' -f1; }
 # zone's driver waits for each output buffer with interrupts off
 # (virtio_console's put_chars spins until the device has used it). On a
 # board the zone has CPUs of its own; the loopback zone is root's kernel,
-# so the writers (and hvc's thread, khvcd) stay on CPU 1 and the
-# device's worker on CPU 0, where the bridge's wake-ups arrive too.
+# so the writers (and hvc's thread, khvcd) stay on CPU 1 and root's
+# side on CPU 0: the device's worker (where the bridge's wake-ups arrive
+# too), the readers (rr) and the unbound workqueues (the flip buffer's
+# work, the console's flush work and its retry timer). A reader or work
+# left to wake on CPU 1 waits there for the spin to end, which waits for
+# it once the output ring and flip buffer are full: the transfer stalls.
 zw() { taskset -c 1 "$@"; }
+rr() { taskset -c 0 "$@"; }
 # Without a wake-up interrupt from the device tree (x86_64) the loopback
 # raises the bridge's wake-up from an irq_work on the CPU that made the
 # access, the one spinning with interrupts off: the zone cannot write.
@@ -95,13 +100,14 @@ pin() {
 		"hvv-con$CON_ID") taskset -p -c 0 "${_p#/proc/}" >/dev/null ;;
 		esac
 	done
+	echo 1 >/sys/devices/virtual/workqueue/cpumask
 }
 pin
 
 head -c $BYTES /dev/urandom >"$TMP/z2r"
 head -c $BYTES /dev/urandom >"$TMP/r2z"
 if [ "$ZW" = yes ]; then
-	bg sh -c "head -c $BYTES $TTY >$TMP/z2r.got"
+	bg rr sh -c "head -c $BYTES $TTY >$TMP/z2r.got"
 	R=$BG_PID
 	sleep 0.2
 	timed 120 zw sh -c "exec 3<>$HVC; stty raw -echo <&3 && cat $TMP/z2r >&3"
@@ -144,7 +150,7 @@ if [ "$ZW" = yes ]; then
 	[ "$d" = $((200000 - 65536)) ] && ok "$d bytes counted as dropped" ||
 		nok "200000 - 65536 bytes counted as dropped" "dropped $d"
 	tail -c 65536 "$TMP/nor" >"$TMP/nor.tail"
-	bg sh -c "head -c 65536 $TTY >$TMP/nor.got"
+	bg rr sh -c "head -c 65536 $TTY >$TMP/nor.got"
 	R=$BG_PID
 	wait_for 20 exited $R
 	[ "$(sums "$TMP/nor.tail")" = "$(sums "$TMP/nor.got")" ] &&
