@@ -42,23 +42,22 @@ static void con_flush_work(struct work_struct *work)
 	unsigned int space;
 
 	spin_lock_irq(&con->lock);
-	while (con->open && con->out_count) {
-		u32 n = min_t(u32, con->out_count,
-			      HVV_CON_OUT_SIZE - con->out_start);
+	while (con->open && con->out.count) {
+		u32 n = min_t(u32, con->out.count,
+			      HVV_CON_OUT_SIZE - con->out.start);
 
 		space = tty_buffer_space_avail(port);
 		if (!space)
 			break;
-		n = tty_insert_flip_string(port, con->out + con->out_start,
+		n = tty_insert_flip_string(port, con->out.buf + con->out.start,
 					   min_t(u32, n, space));
 		if (!n)
 			break;
-		con->out_start = (con->out_start + n) % HVV_CON_OUT_SIZE;
-		con->out_count -= n;
+		hvv_con_out_consumed(&con->out, n);
 	}
-	more = con->open && con->out_count;
+	more = con->open && con->out.count;
 	/* The ring has room again: the waiting chain may come. */
-	if (con->tx_blocked && con->out_count <= HVV_CON_OUT_SIZE / 2) {
+	if (con->tx_blocked && con->out.count <= HVV_CON_OUT_SIZE / 2) {
 		con->tx_blocked = false;
 		kick = true;
 	}
@@ -134,7 +133,7 @@ static void con_port_destruct(struct tty_port *port)
 
 	ida_free(&hvv_con_ida, con->index);
 	kfree(con->chain);
-	vfree(con->out);
+	vfree(con->out.buf);
 	/* tty_port_destroy() was called by the port's last put. */
 	kfree(con);
 }
@@ -342,7 +341,7 @@ static ssize_t dropped_show(struct device *d, struct device_attribute *attr,
 	u64 n;
 
 	spin_lock_irq(&con->lock);
-	n = con->dropped;
+	n = con->out.dropped;
 	spin_unlock_irq(&con->lock);
 	return sysfs_emit(buf, "%llu\n", n);
 }
@@ -385,8 +384,8 @@ struct hvv_con *hvv_con_alloc(void)
 		kfree(con);
 		return ERR_PTR(idx == -ENOSPC ? -ENOSPC : -ENOMEM);
 	}
-	con->out = vmalloc(HVV_CON_OUT_SIZE);
-	if (!con->out) {
+	con->out.buf = vmalloc(HVV_CON_OUT_SIZE);
+	if (!con->out.buf) {
 		ida_free(&hvv_con_ida, idx);
 		kfree(con);
 		return ERR_PTR(-ENOMEM);
