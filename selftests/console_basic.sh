@@ -7,7 +7,8 @@
 # set on root's tty reaches the zone's; zone output with no reader is
 # kept (the last 64 KiB), the rest dropped and counted, and shown to the
 # next reader; the driver rebinds and the device goes with the tty open,
-# without a crash. TAP output; busybox sh.
+# without a crash; a shell on the zone's console runs what root types.
+# TAP output; busybox sh.
 
 # "COND && ok ... || nok ...": ok never fails.
 # shellcheck disable=SC2015
@@ -136,6 +137,30 @@ wait_for 10 size_is "43 132" &&
 	nok "window size reaches the zone" "zone sees '$(stty -F "$HVC" size)'"
 "$HVCTL" list --json | dev_json "$CON_ID" | grep -q '"cols":132,"rows":43' &&
 	ok "hvctl list shows the size" || nok "hvctl list shows the size"
+
+# A shell on the zone's console, driven from root's tty: what is typed on
+# root's side runs in the zone, its output comes back.
+if [ "$ZW" = yes ]; then
+	# taskset itself, not zw/rr: a function would run in a subshell,
+	# and its pid is not the one to kill.
+	bg taskset -c 1 setsid sh -c "exec 0<>$HVC 1>&0 2>&0; stty raw -echo; exec sh -i"
+	SH=$BG_PID
+	bg taskset -c 0 sh -c "exec cat $TTY >$TMP/sh.out"
+	SHR=$BG_PID
+	sleep 0.5
+	# shellcheck disable=SC2016 # the zone's shell expands it
+	printf 'echo MARK$((6 * 7)) $(uname -m)\n' >"$TTY"
+	sh_said() { grep -q "MARK42 $(uname -m)" "$TMP/sh.out"; }
+	wait_for 20 sh_said &&
+		ok "a shell on the zone's $HVC runs what root types on $TTY" ||
+		nok "a shell on the zone's console runs what root types" "root read: $(od -c "$TMP/sh.out" | head -n 5)"
+	printf 'exit\n' >"$TTY"
+	wait_for 10 exited "$SH" || kill "$SH" 2>/dev/null
+	kill "$SHR" 2>/dev/null
+	wait "$SHR" 2>/dev/null
+else
+	skip "a shell on the zone's console, driven from root's tty" "$ZW_WHY"
+fi
 
 if [ "$ZW" = yes ]; then
 	# No reader: the last 64 KiB are kept, the rest counted as dropped.

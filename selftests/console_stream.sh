@@ -7,7 +7,7 @@
 # takes 1 KiB every 2 ms while the zone writes as fast as it can (the
 # ring fills, back-pressure holds the zone: nothing may be dropped), and
 # the zone's reader is slow while root writes (root's writer waits for
-# write room). TAP output; busybox sh.
+# write room). hvctl stats counts every byte. TAP output; busybox sh.
 #
 # CON_MIB (default 4): MiB each way. CON_SLOW_KIB (default 3072): KiB
 # moved past each slow reader: more than the zone's posted receive
@@ -45,6 +45,7 @@ diag() {
 
 # z2r N CHUNK DELAY_US WHAT: N random bytes from the zone to root's reader.
 z2r() {
+	MOVED=$((MOVED + $1))
 	head -c "$1" /dev/urandom >"$TMP/z2r"
 	d0=$(cat "$SYS/dropped")
 	bg rr "$IO" read "$TTY" "$1" "$2" "$3" 30 >"$TMP/z2r.got" 2>"$TMP/z2r.err"
@@ -64,6 +65,7 @@ z2r() {
 # r2z N WHAT [SLOW]: N random bytes from root to the zone's reader, slow
 # (512 bytes every 2 ms) with SLOW.
 r2z() {
+	MOVED=$((MOVED + $1))
 	head -c "$1" /dev/urandom >"$TMP/r2z"
 	if [ -n "$3" ]; then
 		bg zw "$IO" read "$HVC" "$1" 1024 2000 30 >"$TMP/r2z.got" 2>"$TMP/r2z.err"
@@ -81,6 +83,7 @@ r2z() {
 		nok "root to zone: $2" "writer $wrc; $(con_diff "$TMP/r2z" "$TMP/r2z.got"); $(diag)"
 }
 
+MOVED=0
 if [ "$ZW" = yes ]; then
 	z2r $BYTES 65536 0 "$BYTES random bytes"
 	# The ring (64 KiB) and the flip buffer fill: the zone is held back.
@@ -91,5 +94,11 @@ else
 fi
 r2z $BYTES "$BYTES random bytes"
 r2z $SLOW "$SLOW random bytes to a slow reader (1 KiB / 2 ms)" slow
+
+# hvctl stats and list show the console: every byte moved is counted.
+b=$("$HVCTL" stats "$CON_ID" --json | sed -n 's/.*"bytes":\([0-9]*\).*/\1/p')
+[ "$b" = "$MOVED" ] && "$HVCTL" stats | grep -q "^$CON_ID  *console  *1 " &&
+	ok "hvctl stats: the console, $MOVED bytes both ways" ||
+	nok "hvctl stats counts the console's bytes" "bytes $b, moved $MOVED: $("$HVCTL" stats)"
 
 tap_end
