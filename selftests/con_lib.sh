@@ -44,9 +44,19 @@ con_pin() {
 		"hvv-con$CON_ID") taskset -p -c 0 "${_p#/proc/}" >/dev/null ;;
 		esac
 	done
-	if [ -z "$CON_NO_WQ_PIN" ]; then
-		echo 1 >/sys/devices/virtual/workqueue/cpumask || return 1
+	[ -n "$CON_NO_WQ_PIN" ] && return 0
+	con_wq_pin
+}
+
+# con_wq_pin: the unbound workqueues on CPU 0 until the test exits (the
+# mask it found is put back then, for the tests after it).
+CON_WQ=/sys/devices/virtual/workqueue/cpumask
+con_wq_pin() {
+	if [ -z "$CON_WQ_OLD" ]; then
+		CON_WQ_OLD=$(cat $CON_WQ) || return 1
+		trap 'echo "$CON_WQ_OLD" >$CON_WQ; lib_cleanup' EXIT
 	fi
+	echo 1 >$CON_WQ
 }
 
 con_setup() {

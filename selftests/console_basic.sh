@@ -13,6 +13,7 @@
 # "COND && ok ... || nok ...": ok never fails.
 # shellcheck disable=SC2015
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/con_lib.sh"
 
 ZONES=1
 BASE=0x1000000000
@@ -101,7 +102,7 @@ pin() {
 		"hvv-con$CON_ID") taskset -p -c 0 "${_p#/proc/}" >/dev/null ;;
 		esac
 	done
-	echo 1 >/sys/devices/virtual/workqueue/cpumask
+	con_wq_pin
 }
 pin
 
