@@ -86,42 +86,6 @@ void hvv_con_set_size(struct hvv_con *con, u16 cols, u16 rows)
 		hvv_device_config_changed(dev);
 }
 
-/*
- * Append @len bytes to the output ring, dropping the oldest ones when it
- * is full.  Caller holds con->lock; @src is kernel memory or, with @c,
- * the readable part of a chain from offset @off.
- */
-static void con_out_put(struct hvv_con *con, const struct hvv_chain *c,
-			u32 off, const u8 *src, u32 len)
-{
-	u32 room, pos, n;
-
-	if (len > HVV_CON_OUT_SIZE) {
-		con->dropped += len - HVV_CON_OUT_SIZE;
-		off += len - HVV_CON_OUT_SIZE;
-		src += len - HVV_CON_OUT_SIZE;
-		len = HVV_CON_OUT_SIZE;
-	}
-	room = HVV_CON_OUT_SIZE - con->out_count;
-	if (len > room) {
-		u32 drop = len - room;
-
-		con->out_start = (con->out_start + drop) % HVV_CON_OUT_SIZE;
-		con->out_count -= drop;
-		con->dropped += drop;
-	}
-	pos = (con->out_start + con->out_count) % HVV_CON_OUT_SIZE;
-	n = min(len, HVV_CON_OUT_SIZE - pos);
-	if (c) {
-		hvv_chain_copy_out(c, off, con->out + pos, n);
-		hvv_chain_copy_out(c, off + n, con->out, len - n);
-	} else {
-		memcpy(con->out + pos, src, n);
-		memcpy(con->out, src + n, len - n);
-	}
-	con->out_count += len;
-}
-
 /* Let the tty side show what the ring holds. */
 static void con_flush_soon(struct hvv_con *con)
 {
@@ -147,7 +111,7 @@ static void con_tx(struct hvv_con *con, struct hvv_vq *vq)
 		ret = hvv_vq_pop_or_wait(vq, c);
 		if (ret <= 0)
 			break;
-		if (c->nr_in) {
+		if (hvv_con_tx_check(c)) {
 			hvv_device_broken(dev, "transmitq chain with a writable buffer");
 			break;
 		}
@@ -157,15 +121,14 @@ static void con_tx(struct hvv_con *con, struct hvv_vq *vq)
 		 * chain larger than the whole ring cannot wait for room; it
 		 * keeps its last bytes (counted as dropped).
 		 */
-		if (con->open && c->out_len <= HVV_CON_OUT_SIZE &&
-		    c->out_len > HVV_CON_OUT_SIZE - con->out_count) {
+		if (hvv_con_tx_must_wait(&con->out, c->out_len, con->open)) {
 			con->tx_blocked = true;
 			spin_unlock_irq(&con->lock);
 			hvv_vq_unpop(vq, 1);
 			taken = true;	/* the ring drains, then kicks */
 			break;
 		}
-		con_out_put(con, c, 0, NULL, c->out_len);
+		hvv_con_out_put(&con->out, c, NULL, c->out_len);
 		spin_unlock_irq(&con->lock);
 		taken = true;
 		/* Read only: the used length is 0. */
@@ -204,7 +167,7 @@ static void con_rx(struct hvv_con *con, struct hvv_vq *vq)
 		ret = hvv_vq_pop_or_wait(vq, c);
 		if (ret <= 0)
 			break;
-		if (c->nr_out || !c->in_len) {
+		if (hvv_con_rx_check(c)) {
 			hvv_device_broken(dev, "receiveq chain without only writable buffers");
 			break;
 		}
@@ -342,7 +305,7 @@ static void hvv_con_config_write(struct hvv_device *dev, unsigned int off,
 	 * low byte, the character.
 	 */
 	spin_lock_irqsave(&con->lock, flags);
-	con_out_put(con, NULL, 0, buf, 1);
+	hvv_con_out_put(&con->out, NULL, buf, 1);
 	if (con->alive && con->open)
 		mod_delayed_work(system_unbound_wq, &con->flush_work, 0);
 	spin_unlock_irqrestore(&con->lock, flags);
@@ -380,7 +343,7 @@ static void hvv_con_fill_info(struct hvv_device *dev,
 	cp->tty_index = con->index;
 	snprintf(cp->tty_name, sizeof(cp->tty_name), "hvvcon%u", con->index);
 	spin_lock_irq(&con->lock);
-	cp->dropped = con->dropped;
+	cp->dropped = con->out.dropped;
 	spin_unlock_irq(&con->lock);
 	info->num_queues = 1;
 }

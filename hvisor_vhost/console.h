@@ -18,12 +18,11 @@
 #include <linux/workqueue.h>
 
 #include "hvv.h"
+#include "console_out.h"
 
 struct hvv_device;
 struct hvv_chain;
 
-/* Zone output kept for the tty (and for the next opener without one). */
-#define HVV_CON_OUT_SIZE	SZ_64K
 /* Root's input waiting for receive buffers of the zone. */
 #define HVV_CON_IN_SIZE		SZ_4K
 /* ttys the driver can number: every device could be a console. */
@@ -50,10 +49,7 @@ struct hvv_con_config {
  * @alive: the device exists: works may be queued and may reach @dev
  * @open: the tty is open (a reader is attached)
  * @tx_blocked: a transmit chain waits for room in @out
- * @out: ring of zone output, @out_count bytes from @out_start
- * @out_start: oldest byte in @out
- * @out_count: bytes in @out
- * @dropped: zone output bytes lost while no one read
+ * @out: ring of zone output, and the bytes lost while no one read
  * @in: root's input for the receive queue
  * @flush_work: moves @out into the tty's flip buffer (process context)
  * @kick_work: kicks the queues from process context
@@ -75,10 +71,7 @@ struct hvv_con {
 	bool alive;
 	bool open;
 	bool tx_blocked;
-	u8 *out;
-	u32 out_start;
-	u32 out_count;
-	u64 dropped;
+	struct hvv_con_out out;
 	DECLARE_KFIFO(in, u8, HVV_CON_IN_SIZE);
 	struct delayed_work flush_work;
 	struct work_struct kick_work;

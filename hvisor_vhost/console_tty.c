@@ -42,23 +42,22 @@ static void con_flush_work(struct work_struct *work)
 	unsigned int space;
 
 	spin_lock_irq(&con->lock);
-	while (con->open && con->out_count) {
-		u32 n = min_t(u32, con->out_count,
-			      HVV_CON_OUT_SIZE - con->out_start);
+	while (con->open && con->out.count) {
+		u32 n = min_t(u32, con->out.count,
+			      HVV_CON_OUT_SIZE - con->out.start);
 
 		space = tty_buffer_space_avail(port);
 		if (!space)
 			break;
-		n = tty_insert_flip_string(port, con->out + con->out_start,
+		n = tty_insert_flip_string(port, con->out.buf + con->out.start,
 					   min_t(u32, n, space));
 		if (!n)
 			break;
-		con->out_start = (con->out_start + n) % HVV_CON_OUT_SIZE;
-		con->out_count -= n;
+		hvv_con_out_consumed(&con->out, n);
 	}
-	more = con->open && con->out_count;
+	more = con->open && con->out.count;
 	/* The ring has room again: the waiting chain may come. */
-	if (con->tx_blocked && con->out_count <= HVV_CON_OUT_SIZE / 2) {
+	if (con->tx_blocked && con->out.count <= HVV_CON_OUT_SIZE / 2) {
 		con->tx_blocked = false;
 		kick = true;
 	}
@@ -134,7 +133,7 @@ static void con_port_destruct(struct tty_port *port)
 
 	ida_free(&hvv_con_ida, con->index);
 	kfree(con->chain);
-	vfree(con->out);
+	vfree(con->out.buf);
 	/* tty_port_destroy() was called by the port's last put. */
 	kfree(con);
 }
@@ -254,6 +253,18 @@ static unsigned int con_chars_in_buffer(struct tty_struct *tty)
 	return n;
 }
 
+/* tcflush(TCOFLUSH), hang-up: root's input not yet taken is forgotten. */
+static void con_flush_buffer(struct tty_struct *tty)
+{
+	struct hvv_con *con = tty->driver_data;
+	unsigned long flags;
+
+	spin_lock_irqsave(&con->lock, flags);
+	kfifo_reset(&con->in);
+	spin_unlock_irqrestore(&con->lock, flags);
+	tty_wakeup(tty);
+}
+
 /*
  * TIOCSWINSZ: the tty's size, and the zone's through config space.  The
  * device may be going while an ioctl runs: it is reached from the kick
@@ -298,6 +309,7 @@ static const struct tty_operations hvv_con_tty_ops = {
 	.write			= con_write,
 	.write_room		= con_write_room,
 	.chars_in_buffer	= con_chars_in_buffer,
+	.flush_buffer		= con_flush_buffer,
 	.resize			= con_resize,
 	.unthrottle		= con_unthrottle,
 };
@@ -329,7 +341,7 @@ static ssize_t dropped_show(struct device *d, struct device_attribute *attr,
 	u64 n;
 
 	spin_lock_irq(&con->lock);
-	n = con->dropped;
+	n = con->out.dropped;
 	spin_unlock_irq(&con->lock);
 	return sysfs_emit(buf, "%llu\n", n);
 }
@@ -372,8 +384,8 @@ struct hvv_con *hvv_con_alloc(void)
 		kfree(con);
 		return ERR_PTR(idx == -ENOSPC ? -ENOSPC : -ENOMEM);
 	}
-	con->out = vmalloc(HVV_CON_OUT_SIZE);
-	if (!con->out) {
+	con->out.buf = vmalloc(HVV_CON_OUT_SIZE);
+	if (!con->out.buf) {
 		ida_free(&hvv_con_ida, idx);
 		kfree(con);
 		return ERR_PTR(-ENOMEM);

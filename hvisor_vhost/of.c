@@ -13,7 +13,8 @@
  * yet (a driver still probing, a module loaded later) is looked for again
  * every HVV_OF_BLK_RETRY until it appears or dt_blk_wait seconds have
  * passed.  A virtio-net device starts with its link down: a tap is given
- * to it later with DEV_ATTACH (hvctl attach-net).
+ * to it later with DEV_ATTACH (hvctl attach-net).  A virtio-console device
+ * needs nothing of root but its tty, made with it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -272,6 +273,24 @@ static int of_net_params(struct device_node *dn, struct hvv_of_dev *od)
 	return 0;
 }
 
+/* virtio-console: the size the zone sees until root's tty sets one. */
+static int of_con_params(struct device_node *dn, struct hvv_of_dev *od)
+{
+	u32 size[2];
+
+	if (!of_find_property(dn, "hvisor,window-size", NULL))
+		return 0;
+	if (of_property_read_u32_array(dn, "hvisor,window-size", size, 2) ||
+	    size[0] > U16_MAX || size[1] > U16_MAX) {
+		pr_err("%pOF: hvisor,window-size is not <cols rows> below 65536: skipped\n",
+		       dn);
+		return -EINVAL;
+	}
+	od->args.console.cols = size[0];
+	od->args.console.rows = size[1];
+	return 0;
+}
+
 static void of_dev_free(struct hvv_of_dev *od)
 {
 	kfree(od->path);
@@ -300,6 +319,23 @@ static void of_net_create(struct hvv_of_dev *od)
 			od->name, args.zone_id, args.dev_id, args.net.mac);
 }
 
+static void of_con_create(struct hvv_of_dev *od)
+{
+	struct hvisor_vhost_dev args = od->args;
+	int ret = hvv_device_add_dt(&args, 0);
+
+	if (ret) {
+		pr_err("%s: refused (%pe): device not created\n", od->name,
+		       ERR_PTR(ret));
+		return;
+	}
+	od->args.dev_id = args.dev_id;
+	od->created = true;
+	pr_info("%s: zone %u dev %u, root's side is /dev/%.*s\n", od->name,
+		args.zone_id, args.dev_id,
+		(int)sizeof(args.console.tty_name), args.console.tty_name);
+}
+
 static void of_blk_create(struct hvv_of_dev *od)
 {
 	int ret = of_blk_try(od);
@@ -321,15 +357,17 @@ static void of_blk_create(struct hvv_of_dev *od)
 static void of_device(struct device_node *dn, u32 zone_id)
 {
 	struct hvv_of_dev *od;
-	bool blk;
+	u32 type;
 	int ret;
 
 	if (of_device_is_compatible(dn, "hvisor,virtio-blk")) {
-		blk = true;
+		type = HVISOR_VHOST_DEV_BLK;
 	} else if (of_device_is_compatible(dn, "hvisor,virtio-net")) {
-		blk = false;
+		type = HVISOR_VHOST_DEV_NET;
+	} else if (of_device_is_compatible(dn, "hvisor,virtio-console")) {
+		type = HVISOR_VHOST_DEV_CONSOLE;
 	} else {
-		pr_err("%pOF: neither hvisor,virtio-blk nor hvisor,virtio-net: skipped\n",
+		pr_err("%pOF: not hvisor,virtio-blk, -net or -console: skipped\n",
 		       dn);
 		return;
 	}
@@ -338,7 +376,7 @@ static void of_device(struct device_node *dn, u32 zone_id)
 		return;
 	INIT_DELAYED_WORK(&od->work, of_blk_work);
 	od->name = kasprintf(GFP_KERNEL, "%pOF", dn);
-	od->args.type = blk ? HVISOR_VHOST_DEV_BLK : HVISOR_VHOST_DEV_NET;
+	od->args.type = type;
 	od->args.zone_id = zone_id;
 	od->args.backend_fd = -1;
 	ret = od->name ? 0 : -ENOMEM;
@@ -346,17 +384,23 @@ static void of_device(struct device_node *dn, u32 zone_id)
 		ret = of_dev_window(dn, &od->args);
 	if (!ret)
 		ret = of_dev_irq(dn, &od->args);
-	if (!ret)
-		ret = blk ? of_blk_params(dn, od) : of_net_params(dn, od);
+	if (!ret && type == HVISOR_VHOST_DEV_BLK)
+		ret = of_blk_params(dn, od);
+	else if (!ret && type == HVISOR_VHOST_DEV_NET)
+		ret = of_net_params(dn, od);
+	else if (!ret)
+		ret = of_con_params(dn, od);
 	if (ret) {
 		of_dev_free(od);
 		return;
 	}
 	list_add_tail(&od->node, &hvv_of_devs);
-	if (blk)
+	if (type == HVISOR_VHOST_DEV_BLK)
 		of_blk_create(od);
-	else
+	else if (type == HVISOR_VHOST_DEV_NET)
 		of_net_create(od);
+	else
+		of_con_create(od);
 }
 
 static void of_zone(struct device_node *zn)

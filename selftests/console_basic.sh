@@ -7,11 +7,13 @@
 # set on root's tty reaches the zone's; zone output with no reader is
 # kept (the last 64 KiB), the rest dropped and counted, and shown to the
 # next reader; the driver rebinds and the device goes with the tty open,
-# without a crash. TAP output; busybox sh.
+# without a crash; a shell on the zone's console runs what root types.
+# TAP output; busybox sh.
 
 # "COND && ok ... || nok ...": ok never fails.
 # shellcheck disable=SC2015
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/con_lib.sh"
 
 ZONES=1
 BASE=0x1000000000
@@ -77,9 +79,14 @@ sums() { md5sum <"$1" | cut -d' ' -f1; }
 # zone's driver waits for each output buffer with interrupts off
 # (virtio_console's put_chars spins until the device has used it). On a
 # board the zone has CPUs of its own; the loopback zone is root's kernel,
-# so the writers (and hvc's thread, khvcd) stay on CPU 1 and the
-# device's worker on CPU 0, where the bridge's wake-ups arrive too.
+# so the writers (and hvc's thread, khvcd) stay on CPU 1 and root's
+# side on CPU 0: the device's worker (where the bridge's wake-ups arrive
+# too), the readers (rr) and the unbound workqueues (the flip buffer's
+# work, the console's flush work and its retry timer). A reader or work
+# left to wake on CPU 1 waits there for the spin to end, which waits for
+# it once the output ring and flip buffer are full: the transfer stalls.
 zw() { taskset -c 1 "$@"; }
+rr() { taskset -c 0 "$@"; }
 # Without a wake-up interrupt from the device tree (x86_64) the loopback
 # raises the bridge's wake-up from an irq_work on the CPU that made the
 # access, the one spinning with interrupts off: the zone cannot write.
@@ -95,13 +102,14 @@ pin() {
 		"hvv-con$CON_ID") taskset -p -c 0 "${_p#/proc/}" >/dev/null ;;
 		esac
 	done
+	con_wq_pin
 }
 pin
 
 head -c $BYTES /dev/urandom >"$TMP/z2r"
 head -c $BYTES /dev/urandom >"$TMP/r2z"
 if [ "$ZW" = yes ]; then
-	bg sh -c "head -c $BYTES $TTY >$TMP/z2r.got"
+	bg rr sh -c "head -c $BYTES $TTY >$TMP/z2r.got"
 	R=$BG_PID
 	sleep 0.2
 	timed 120 zw sh -c "exec 3<>$HVC; stty raw -echo <&3 && cat $TMP/z2r >&3"
@@ -131,6 +139,30 @@ wait_for 10 size_is "43 132" &&
 "$HVCTL" list --json | dev_json "$CON_ID" | grep -q '"cols":132,"rows":43' &&
 	ok "hvctl list shows the size" || nok "hvctl list shows the size"
 
+# A shell on the zone's console, driven from root's tty: what is typed on
+# root's side runs in the zone, its output comes back.
+if [ "$ZW" = yes ]; then
+	# taskset itself, not zw/rr: a function would run in a subshell,
+	# and its pid is not the one to kill.
+	bg taskset -c 1 setsid sh -c "exec 0<>$HVC 1>&0 2>&0; stty raw -echo; exec sh -i"
+	SH=$BG_PID
+	bg taskset -c 0 sh -c "exec cat $TTY >$TMP/sh.out"
+	SHR=$BG_PID
+	sleep 0.5
+	# shellcheck disable=SC2016 # the zone's shell expands it
+	printf 'echo MARK$((6 * 7)) $(uname -m)\n' >"$TTY"
+	sh_said() { grep -q "MARK42 $(uname -m)" "$TMP/sh.out"; }
+	wait_for 20 sh_said &&
+		ok "a shell on the zone's $HVC runs what root types on $TTY" ||
+		nok "a shell on the zone's console runs what root types" "root read: $(od -c "$TMP/sh.out" | head -n 5)"
+	printf 'exit\n' >"$TTY"
+	wait_for 10 exited "$SH" || kill "$SH" 2>/dev/null
+	kill "$SHR" 2>/dev/null
+	wait "$SHR" 2>/dev/null
+else
+	skip "a shell on the zone's console, driven from root's tty" "$ZW_WHY"
+fi
+
 if [ "$ZW" = yes ]; then
 	# No reader: the last 64 KiB are kept, the rest counted as dropped.
 	dropped0=$(cat "$SYS/dropped")
@@ -144,7 +176,7 @@ if [ "$ZW" = yes ]; then
 	[ "$d" = $((200000 - 65536)) ] && ok "$d bytes counted as dropped" ||
 		nok "200000 - 65536 bytes counted as dropped" "dropped $d"
 	tail -c 65536 "$TMP/nor" >"$TMP/nor.tail"
-	bg sh -c "head -c 65536 $TTY >$TMP/nor.got"
+	bg rr sh -c "head -c 65536 $TTY >$TMP/nor.got"
 	R=$BG_PID
 	wait_for 20 exited $R
 	[ "$(sums "$TMP/nor.tail")" = "$(sums "$TMP/nor.got")" ] &&

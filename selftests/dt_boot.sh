@@ -5,11 +5,13 @@
 # the arm64 guest's tree has them: dts/qemu-arm64-backend.dtsi).
 #  - the module, loaded without dt_devices=0, creates zone 9 and its
 #    devices without any hvctl call: the net device at once (link down,
-#    no tap), the disks once /dev/ram0 and /dev/ram1 appear (brd is loaded
-#    after the module: the disks are waited for); the malformed nodes are
+#    no tap), the console at once (its tty, the declared window size),
+#    the disks once /dev/ram0 and /dev/ram1 appear (brd is loaded after
+#    the module: the disks are waited for); the malformed nodes are
 #    named in the kernel log and skipped;
 #  - the loopback zone reads and writes the disks (serial, read-only disk
-#    as declared), and a tap attached with hvctl brings the link up;
+#    as declared), a tap attached with hvctl brings the link up, and the
+#    zone's virtio_console gets what root writes to the console's tty;
 #  - rmmod removes them and releases the disks; rmmod while disks are
 #    still waited for cancels the wait (nothing runs after the unload);
 #    a disk that never appears is reported once, after dt_blk_wait;
@@ -20,6 +22,7 @@
 # "COND && ok ... || nok ...": ok never fails.
 # shellcheck disable=SC2015
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/con_lib.sh"
 
 skip_all() {
 	echo "TAP version 13"
@@ -47,6 +50,7 @@ ZONES=
 tap_begin
 
 BLK0=$((0x2000000000)) BLK1=$((0x2000000200)) NET=$((0x2000000400))
+CON=$((0x2000000600))
 # The rig's parameters without dt_devices=0.
 PARAMS=$(echo "$HVV_MODULE_PARAMS" | sed 's/dt_devices=[^ ]*//g')
 
@@ -90,14 +94,24 @@ case $o in
 	ok "the net device exists, irq 32 + SPI 0x32, its MAC, no tap (link down)" ;;
 *)	nok "the net device exists, irq 32 + SPI 0x32, its MAC, no tap (link down)" "$o" ;;
 esac
+o=$(dev_at $CON)
+case $o in
+*'"type":"console",'*'"irq":85,'*'"from_dt":true,'*'"tty":"hvvcon'*'"cols":100,"rows":30,'*)
+	ok "the console exists, irq 32 + SPI 0x35, its tty, size 100x30" ;;
+*)	nok "the console exists, irq 32 + SPI 0x35, its tty, size 100x30" "$o" ;;
+esac
+CTTY=/dev/$(echo "$o" | sed -n 's/.*"tty":"\([^"]*\)".*/\1/p')
+[ -c "$CTTY" ] && dmesg_has "zone@9/virtio-console@2000000600: zone 9 dev $(dev_id $CON), root's side is $CTTY" &&
+	ok "$CTTY exists, the log names it" || nok "the console's tty exists, the log names it" "'$CTTY'"
 n=$(tr '{' '\n' <"$TMP/json" | grep -c '^"id":[0-9]*,"type"')
-[ "$n" = 1 ] && ok "no disk before /dev/ram0 and /dev/ram1 exist" ||
+[ "$n" = 2 ] && ok "no disk before /dev/ram0 and /dev/ram1 exist" ||
 	nok "no disk before /dev/ram0 and /dev/ram1 exist" "$n devices: $(cat "$TMP/json")"
 dmesg_has "zone@9/virtio-blk@2000000000: waiting up to 60 s for /dev/ram0" &&
 	ok "the log says the disk is waited for" ||
 	nok "the log says the disk is waited for"
 for m in "zone@9/virtio-blk-noreg: no reg" \
 	"zone@9/virtio-net@2000000800: local-mac-address is not a unicast MAC" \
+	"zone@9/virtio-console@2000000a00: hvisor,window-size is not <cols rows> below 65536" \
 	"zone@b: hvisor,ram-regions is not" \
 	"/hvisor-vhost/virtio-blk-nozone: not a zone node"; do
 	dmesg_has "$m" && ok "malformed node named and skipped: $m" ||
@@ -124,8 +138,8 @@ case $o in
 esac
 
 n=$("$HVCTL" list | grep -c ' \[device tree\]$')
-[ "$n" = 4 ] && ok "hvctl list marks the zone and the three devices [device tree]" ||
-	nok "hvctl list marks the zone and the three devices [device tree]" "$("$HVCTL" list)"
+[ "$n" = 5 ] && ok "hvctl list marks the zone and the four devices [device tree]" ||
+	nok "hvctl list marks the zone and the four devices [device tree]" "$("$HVCTL" list)"
 
 # --- the loopback zone uses them ------------------------------------------------
 
@@ -163,6 +177,23 @@ if tunctl -t dttap0 >"$LOG" 2>&1; then
 	tunctl -d dttap0 >/dev/null 2>&1
 else
 	nok "tunctl -t dttap0"
+fi
+
+# The zone's virtio_console on the console: root's input reaches it.
+echo "9 0x2000000600 0x200 85" >"$LB/probe" 2>>"$LOG"
+V=$(lb_vdev 9 0x2000000600)
+HVC=
+if [ -n "$V" ] && wait_for 20 con_bound && wait_for 10 con_find_hvc; then
+	bg sh -c "exec 3<>$HVC; stty raw -echo <&3 && head -c 8 <&3 >$TMP/con.got"
+	R=$BG_PID
+	sleep 0.3
+	timed 20 sh -c "printf dt-input >$CTTY"
+	wait_for 10 exited "$R"
+	[ "$(cat "$TMP/con.got" 2>/dev/null)" = dt-input ] &&
+		ok "zone 9's virtio_console ($HVC) gets what root writes to $CTTY" ||
+		nok "zone 9's virtio_console gets root's input" "got '$(cat "$TMP/con.got" 2>/dev/null)'"
+else
+	nok "zone 9's virtio_console binds to the console" "$(cat "$LB/devices")"
 fi
 
 # --- unload ---------------------------------------------------------------------

@@ -3,9 +3,10 @@
 #
 # hvctl load: configurations in the user-space daemon's virtio_cfg.json
 # format, written by this script. A valid one (an image and a block
-# device, a net device on a tap, a console and a disabled device that are
-# skipped with a note naming their line) creates its zone and devices, and
-# the loopback zone uses the disk; --dry-run prints the commands and
+# device, a net device on a tap, a console, and a gpu device and a
+# disabled device that are skipped with a note naming their line) creates
+# its zone and devices (the console with its tty), and the loopback zone
+# uses the disk; --dry-run prints the commands and
 # changes nothing; loading it again fails (the zone exists). Malformed
 # ones (JSON syntax, missing or bad fields, overlaps, a missing image...)
 # exit with status 2 and FILE:LINE:COLUMN of the fault, and leave
@@ -116,9 +117,10 @@ BLK2='{"type": "blk", "addr": "0x1000001000", "len": 512, "irq": "41", "img": "/
 NET='{"type": "net", "addr": "0x1000002000", "len": "0x1000", "irq": 42, "tap": "hvl0", "mac": ["0x02", "0x16", "0x3e", "0x10", "0x10", "0x10"], "status": "enable"}'
 CON='{"type": "console", "addr": "0x1000003000", "len": "0x200", "irq": 43, "status": "enable"}'
 OFF='{"type": "blk", "addr": "0x1000004000", "len": "0x200", "irq": 44, "img": "/nonexistent", "status": "disable"}'
+GPU='{"type": "gpu", "addr": "0x1000005000", "len": "0x200", "irq": 45, "status": "enable"}'
 
 # A valid configuration: dry run, load, use, load again.
-cfg "$BLK1" "$BLK2" "$NET" "$CON" "$OFF"
+cfg "$BLK1" "$BLK2" "$NET" "$CON" "$OFF" "$GPU"
 ld_expect "--dry-run prints the add-blk of the image" 0 same \
 	"^hvctl add-blk $IMG --zone 1 --mmio 0x1000000000 --size 0x200 --irq 40$" \
 	"$HVCTL" load "$CFG" --dry-run
@@ -128,17 +130,21 @@ check "--dry-run prints the add-blk of /dev/ram0" \
 	grep -q "^hvctl add-blk /dev/ram0 --zone 1 --mmio 0x1000001000 --size 0x200 --irq 41$" "$OUT"
 check "--dry-run prints the add-net with its MAC" \
 	grep -q "^hvctl add-net hvl0 --zone 1 --mmio 0x1000002000 --size 0x1000 --irq 42 --mac 02:16:3e:10:10:10$" "$OUT"
-check "--dry-run: 4 commands" test "$(grep -c '^hvctl ' "$OUT")" = 4
-check "the console device is skipped, with its line" \
-	grep -q "^hvctl: note: $CFG:8:1: zone 1, device 4: console devices are not served" "$OUT"
+check "--dry-run prints the add-console" \
+	grep -q "^hvctl add-console --zone 1 --mmio 0x1000003000 --size 0x200 --irq 43$" "$OUT"
+check "--dry-run: 5 commands" test "$(grep -c '^hvctl ' "$OUT")" = 5
+check "the gpu device is skipped, with its line" \
+	grep -q "^hvctl: note: $CFG:10:1: zone 1, device 6: gpu devices are not served" "$OUT"
 check "the disabled device is skipped, with its line" \
 	grep -q "^hvctl: note: $CFG:9:1: zone 1, device 5: blk device disabled" "$OUT"
 
-ld_expect "load exits 0" 0 changes "^$CFG: 1 zone, 3 devices$" \
+ld_expect "load exits 0" 0 changes "^$CFG: 1 zone, 4 devices$" \
 	"$HVCTL" load "$CFG"
 check "load says what it created" grep -q \
 	"^zone 1: device [0-9]*: net hvl0 at 0x1000002000 irq 42$" "$OUT"
-check "list shows 3 devices in zone 1" test "$(dev_ids 1 | wc -l)" = 3
+check "load says it created the console" grep -q \
+	"^zone 1: device [0-9]*: console at 0x1000003000 irq 43$" "$OUT"
+check "list shows 4 devices in zone 1" test "$(dev_ids 1 | wc -l)" = 4
 "$HVCTL" list >"$TMP/list" 2>&1
 cp "$TMP/list" "$LOG"
 check "list: the image's device, on a loop device" grep -q \
@@ -147,6 +153,8 @@ check "list: /dev/ram0's device" grep -q \
 	" 0x1000001000 *0x200 *41 .*/dev/ram0 16.0 MiB" "$TMP/list"
 check "list: the net device, its MAC and tap" grep -q \
 	" 0x1000002000 *0x1000 *42 .*mac 02:16:3e:10:10:10 .*tap hvl0" "$TMP/list"
+LTTY=$(sed -n 's|.* 0x1000003000 *0x200 *43 .*tty \(/dev/hvvcon[0-9]*\).*|\1|p' "$TMP/list")
+check "list: the console and its tty, which exists" test -c "$LTTY"
 check "the zone probes the image's device" lb_probe 1 0x1000000000 40
 dd if=/dev/urandom of="$TMP/pattern" bs=64k count=4 2>/dev/null
 check "the zone writes to it" \

@@ -177,9 +177,10 @@ static void wr64(unsigned int off, uint64_t v)
 
 /*
  * Queue @q of @num entries, its rings in pages 0 (descriptors), 1 (avail)
- * and 2 (used), made ready; then DRIVER_OK.
+ * and 2 (used), made ready; then DRIVER_OK.  (A driver of several queues
+ * sets them up itself.)
  */
-static void start_queue(unsigned int q, unsigned int num)
+static void __attribute__((unused)) start_queue(unsigned int q, unsigned int num)
 {
 	wr(VIRTIO_MMIO_QUEUE_SEL, q);
 	if (rd(VIRTIO_MMIO_QUEUE_NUM_MAX, 4) < num)

@@ -46,6 +46,7 @@
 enum dev_kind {
 	KIND_BLK,
 	KIND_NET,
+	KIND_CON,
 	KIND_SKIP,	/* disabled, or a type the module does not serve */
 };
 
@@ -99,17 +100,20 @@ void help_load(FILE *out)
 		"       \"img\": \"rootfs2.ext4\", \"status\": \"enable\"},\n"
 		"      {\"type\": \"net\", \"addr\": \"0xa003600\", \"len\": \"0x200\", \"irq\": 75,\n"
 		"       \"tap\": \"tap0\", \"mac\": [\"0x00\",\"0x16\",\"0x3e\",\"0x10\",\"0x10\",\"0x10\"],\n"
-		"       \"status\": \"enable\"}]}]}\n"
+		"       \"status\": \"enable\"},\n"
+		"      {\"type\": \"console\", \"addr\": \"0xa003800\", \"len\": \"0x200\",\n"
+		"       \"irq\": 76}]}]}\n"
 		"\n"
 		"Each zone becomes '%s zone add' with one --region ZONEX_IPA:ZONE0_IPA:SIZE\n"
 		"per memory region, each blk device '%s add-blk IMG' (a block device\n"
 		"or an image file; relative paths are taken from the current\n"
-		"directory), each net device '%s add-net TAP' (mac optional), all\n"
-		"with --zone, --mmio ADDR, --size LEN and --irq IRQ. Numbers are JSON\n"
-		"integers or strings in C syntax (\"0x...\"). \"status\": \"disable\"\n"
-		"skips a device (status defaults to \"enable\"); console, gpu and scmi\n"
-		"devices are not served by the module: reported and skipped. Other\n"
-		"keys are ignored.\n"
+		"directory), each net device '%s add-net TAP' (mac optional), each\n"
+		"console device '%s add-console' (root's side is a tty, /dev/hvvconN:\n"
+		"'%s list' names it), all with --zone, --mmio ADDR, --size LEN and\n"
+		"--irq IRQ. Numbers are JSON integers or strings in C syntax\n"
+		"(\"0x...\"). \"status\": \"disable\" skips a device (status defaults\n"
+		"to \"enable\"); gpu and scmi devices are not served by the module:\n"
+		"reported and skipped. Other keys are ignored.\n"
 		"\n"
 		"The whole file is read and checked before anything is created: a\n"
 		"JSON syntax error, a missing or bad field, overlapping windows or\n"
@@ -120,7 +124,7 @@ void help_load(FILE *out)
 		"\n"
 		"  --dry-run   check, then print the %s commands it would run\n"
 		"              (without the module loaded, checks only the file)\n",
-		prog, prog, prog, prog, prog);
+		prog, prog, prog, prog, prog, prog, prog);
 }
 
 static void __noreturn __printf(2, 3)
@@ -310,7 +314,7 @@ static void check_img(struct ld_dev *d, const struct json_value *v)
 
 static void parse_device(struct ld_zone *z, size_t idx, struct ld_dev *d)
 {
-	static const char *const unserved[] = { "console", "gpu", "scmi" };
+	static const char *const unserved[] = { "gpu", "scmi" };
 	const struct json_value *o = d->v, *v;
 	const char *status = "enable";
 	size_t i;
@@ -330,6 +334,8 @@ static void parse_device(struct ld_zone *z, size_t idx, struct ld_dev *d)
 		d->kind = KIND_BLK;
 	} else if (!strcmp(d->type, "net")) {
 		d->kind = KIND_NET;
+	} else if (!strcmp(d->type, "console")) {
+		d->kind = KIND_CON;
 	} else {
 		for (i = 0; i < ARRAY_SIZE(unserved); i++)
 			if (!strcmp(d->type, unserved[i]))
@@ -368,7 +374,7 @@ static void parse_device(struct ld_zone *z, size_t idx, struct ld_dev *d)
 	if (d->kind == KIND_BLK) {
 		d->img = get_str(o, "img");
 		check_img(d, json_member(o, "img"));
-	} else {
+	} else if (d->kind == KIND_NET) {
 		d->tap = get_str(o, "tap");
 		if (!strchr(d->tap, '/') && strlen(d->tap) >= IFNAMSIZ)
 			cfg_fail(json_member(o, "tap"),
@@ -562,7 +568,8 @@ static struct json_value *read_config(const char *path)
 
 /*
  * What the module already has must leave room for the file: its zones
- * must be new, the devices must fit, net needs the feature. Exits 1.
+ * must be new, the devices must fit, net and console need their
+ * features. Exits 1.
  */
 static void check_module(int fd, const struct hvisor_vhost_version *ver,
 			 const struct ld_cfg *c)
@@ -571,7 +578,7 @@ static void check_module(int fd, const struct hvisor_vhost_version *ver,
 	struct hvisor_vhost_dev *d = NULL;
 	size_t i, j, nd = 0, new_devs = 0, nzones = 0;
 	uint32_t next = 0;
-	bool net = false;
+	bool net = false, con = false;
 
 	for (;;) {
 		memset(&z, 0, sizeof(z));
@@ -608,6 +615,7 @@ static void check_module(int fd, const struct hvisor_vhost_version *ver,
 				continue;
 			new_devs++;
 			net |= ld->kind == KIND_NET;
+			con |= ld->kind == KIND_CON;
 			if (ld->kind != KIND_BLK || !S_ISBLK(ld->st.st_mode))
 				continue;
 			for (k = 0; k < nd; k++) {
@@ -633,6 +641,10 @@ static void check_module(int fd, const struct hvisor_vhost_version *ver,
 	}
 	if (net && !(ver->features & HVISOR_VHOST_F_NET)) {
 		err_msg("%s: the module has no virtio-net support", cfg_file);
+		exit(EXIT_FAILED);
+	}
+	if (con && !(ver->features & HVISOR_VHOST_F_CONSOLE)) {
+		err_msg("%s: the module has no virtio-console support", cfg_file);
 		exit(EXIT_FAILED);
 	}
 }
@@ -691,6 +703,9 @@ static void dev_step(const struct ld_zone *z, const struct ld_dev *d,
 		s->run = cmd_add_blk;
 		step_arg(s, "add-blk");
 		step_str(s, d->img);
+	} else if (d->kind == KIND_CON) {
+		s->run = cmd_add_console;
+		step_arg(s, "add-console");
 	} else {
 		s->run = cmd_add_net;
 		step_arg(s, "add-net");
@@ -873,10 +888,15 @@ static int apply(struct ld_cfg *c)
 				goto fail;
 			}
 			d->dev_id = id;
-			printf("zone %u: device %u: %s %s at 0x%llx irq %u\n",
-			       z->id, id, d->type,
-			       d->kind == KIND_BLK ? d->img : d->tap,
-			       (unsigned long long)d->addr, d->irq);
+			if (d->kind == KIND_CON)
+				printf("zone %u: device %u: console at 0x%llx irq %u\n",
+				       z->id, id, (unsigned long long)d->addr,
+				       d->irq);
+			else
+				printf("zone %u: device %u: %s %s at 0x%llx irq %u\n",
+				       z->id, id, d->type,
+				       d->kind == KIND_BLK ? d->img : d->tap,
+				       (unsigned long long)d->addr, d->irq);
 		}
 	}
 	return EXIT_OK;

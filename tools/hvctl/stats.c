@@ -67,7 +67,7 @@ static void print_text(const struct hvisor_vhost_dev *d,
 		printf("no devices\n");
 		return;
 	}
-	printf("%-5s %-5s %-6s %12s %16s %8s %12s %12s %8s %12s\n", "DEV",
+	printf("%-5s %-7s %-6s %12s %16s %8s %12s %12s %8s %12s\n", "DEV",
 	       "TYPE", "ZONE", "REQUESTS", "BYTES", "ERRORS", "KICKS",
 	       "INTERRUPTS", "INFLIGHT", "BOUNCED");
 	for (i = 0; i < n; i++) {
@@ -76,7 +76,7 @@ static void print_text(const struct hvisor_vhost_dev *d,
 				 (unsigned long long)st[i].bounced);
 		else
 			snprintf(b, sizeof(b), "-");
-		printf("%-5u %-5s %-6u %12llu %16llu %8llu %12llu %12llu %8llu %12s\n",
+		printf("%-5u %-7s %-6u %12llu %16llu %8llu %12llu %12llu %8llu %12s\n",
 		       d[i].dev_id, dev_type_name(d[i].type), d[i].zone_id,
 		       (unsigned long long)st[i].requests,
 		       (unsigned long long)st[i].bytes,
