@@ -93,8 +93,10 @@ MODULE_PARM_DESC(zone_max_devices, "devices (each with its interrupt) one zone m
  * a repeat made while the zone is on its way to the acknowledge is not
  * needed and can cost it a spurious interrupt, with its InterruptStatus
  * read through the bridge.  A zone under load or on slow vCPUs takes
- * milliseconds to acknowledge.  A push made from InterruptACK, which the
- * hypervisor drops for certain, is repeated after the minimum.
+ * milliseconds to acknowledge.  A push the hypervisor may have dropped is
+ * repeated after the minimum: one made from InterruptACK (dropped for
+ * certain), and one made soon after the last acknowledge, while the
+ * zone may still be in its handler.
  */
 #define HVV_IRQ_RETRY_FIRST_US	500
 #define HVV_IRQ_RETRY_MAX_US	64000U
@@ -154,8 +156,12 @@ static void device_push_irq(struct hvv_device *dev, unsigned int first_us)
  */
 void hvv_device_push_irq(struct hvv_device *dev)
 {
-	device_push_irq(dev, clamp(2 * dev->irq_ack_us, HVV_IRQ_RETRY_FIRST_US,
-				   HVV_IRQ_RETRY_MAX_US));
+	unsigned int wait_us = clamp(2 * dev->irq_ack_us,
+				     HVV_IRQ_RETRY_FIRST_US, HVV_IRQ_RETRY_MAX_US);
+
+	if (ktime_us_delta(ktime_get(), dev->irq_acked_at) < wait_us)
+		wait_us = HVV_IRQ_RETRY_FIRST_US;
+	device_push_irq(dev, wait_us);
 }
 
 /**
@@ -178,6 +184,7 @@ void hvv_device_irq_acked(struct hvv_device *dev)
 		dev->irq_ack_us += (unsigned int)us >> HVV_IRQ_ACK_EWMA_SHIFT;
 	}
 	dev->irq_pushed = false;
+	dev->irq_acked_at = ktime_get();
 	if (dev->isr)
 		device_push_irq(dev, HVV_IRQ_RETRY_FIRST_US);
 }

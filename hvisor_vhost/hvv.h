@@ -185,6 +185,7 @@ struct hvv_dev_ops {
  * @irq_pushed_at: when the first push of @irq_pushed was made
  * @irq_ack_us: the driver's usual time from a push to its acknowledge
  *	(a moving average), which sets the first repeat's delay
+ * @irq_acked_at: when the driver last acknowledged
  * @config_generation: ConfigGeneration
  * @resetting: a reset is being carried out in process context; blocking
  *	accesses wait in @parked until it is done
@@ -232,6 +233,7 @@ struct hvv_device {
 	unsigned int irq_waited_us;
 	ktime_t irq_pushed_at;
 	unsigned int irq_ack_us;
+	ktime_t irq_acked_at;
 	u32 config_generation;
 	bool resetting;
 	bool requeue;
