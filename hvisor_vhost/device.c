@@ -87,23 +87,11 @@ MODULE_PARM_DESC(zone_max_devices, "devices (each with its interrupt) one zone m
  * interrupt that is still pending is deduplicated by the hypervisor.  A
  * zone that acknowledges nothing for HVV_IRQ_RETRY_FOR (it stopped) is
  * given up on until its next acknowledge or reset.
- *
- * The first repeat of a new interrupt waits twice the driver's usual
- * time to acknowledge (a moving average; at least HVV_IRQ_RETRY_FIRST_US):
- * a repeat made while the zone is on its way to the acknowledge is not
- * needed and can cost it a spurious interrupt, with its InterruptStatus
- * read through the bridge.  A zone under load or on slow vCPUs takes
- * milliseconds to acknowledge.  A push the hypervisor may have dropped is
- * repeated after the minimum: one made from InterruptACK (dropped for
- * certain), and one made soon after the last acknowledge, while the
- * zone may still be in its handler.
  */
 #define HVV_IRQ_RETRY_FIRST_US	500
 #define HVV_IRQ_RETRY_MAX_US	64000U
 #define HVV_IRQ_RETRY_FOR_S	10U
 #define HVV_IRQ_RETRY_FOR_US	(HVV_IRQ_RETRY_FOR_S * 1000000U)
-/* The moving average's weight of a new sample: 1 / 2^shift. */
-#define HVV_IRQ_ACK_EWMA_SHIFT	2
 
 static enum hrtimer_restart device_irq_retry(struct hrtimer *t)
 {
@@ -134,59 +122,22 @@ out:
 	return ret;
 }
 
-static void device_push_irq(struct hvv_device *dev, unsigned int first_us)
-{
-	dev->irq_pushed = true;
-	dev->irq_pushed_at = ktime_get();
-	atomic64_inc(&dev->stats.interrupts);
-	/* A push that found the result ring full is retried the same way. */
-	hvv_bridge_inject(dev->zone->id, dev->irq);
-	dev->irq_retry_us = first_us;
-	dev->irq_waited_us = 0;
-	hrtimer_start(&dev->irq_timer, ns_to_ktime((u64)dev->irq_retry_us * NSEC_PER_USEC),
-		      HRTIMER_MODE_REL);
-}
-
 /**
  * hvv_device_push_irq() - push the device's interrupt to the hypervisor
  * @dev: the device, dev->lock held, InterruptStatus non-zero
  *
- * The push is repeated until the driver acknowledges (see above), first
- * after twice the driver's usual time to acknowledge.
+ * The push is repeated until the driver acknowledges (see above).
  */
 void hvv_device_push_irq(struct hvv_device *dev)
 {
-	unsigned int wait_us = clamp(2 * dev->irq_ack_us,
-				     HVV_IRQ_RETRY_FIRST_US, HVV_IRQ_RETRY_MAX_US);
-
-	if (ktime_us_delta(ktime_get(), dev->irq_acked_at) < wait_us)
-		wait_us = HVV_IRQ_RETRY_FIRST_US;
-	device_push_irq(dev, wait_us);
-}
-
-/**
- * hvv_device_irq_acked() - the driver acknowledged the interrupt
- * @dev: the device, dev->lock held
- *
- * Learns how long the driver takes to acknowledge, and pushes again
- * what was raised since its InterruptStatus read (repeated after the
- * minimum delay: the zone is still in its handler, where the hypervisor
- * drops the push).
- */
-void hvv_device_irq_acked(struct hvv_device *dev)
-{
-	s64 us;
-
-	if (dev->irq_pushed) {
-		us = ktime_us_delta(ktime_get(), dev->irq_pushed_at);
-		us = clamp_t(s64, us, 0, HVV_IRQ_RETRY_MAX_US);
-		dev->irq_ack_us -= dev->irq_ack_us >> HVV_IRQ_ACK_EWMA_SHIFT;
-		dev->irq_ack_us += (unsigned int)us >> HVV_IRQ_ACK_EWMA_SHIFT;
-	}
-	dev->irq_pushed = false;
-	dev->irq_acked_at = ktime_get();
-	if (dev->isr)
-		device_push_irq(dev, HVV_IRQ_RETRY_FIRST_US);
+	dev->irq_pushed = true;
+	atomic64_inc(&dev->stats.interrupts);
+	/* A push that found the result ring full is retried the same way. */
+	hvv_bridge_inject(dev->zone->id, dev->irq);
+	dev->irq_retry_us = HVV_IRQ_RETRY_FIRST_US;
+	dev->irq_waited_us = 0;
+	hrtimer_start(&dev->irq_timer, ns_to_ktime((u64)dev->irq_retry_us * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL);
 }
 
 /**

@@ -182,10 +182,6 @@ struct hvv_dev_ops {
  * @irq_timer: repeats the push while it is not acknowledged
  * @irq_retry_us: the next repeat's delay (backoff)
  * @irq_waited_us: how long the repeats have gone unanswered
- * @irq_pushed_at: when the first push of @irq_pushed was made
- * @irq_ack_us: the driver's usual time from a push to its acknowledge
- *	(a moving average), which sets the first repeat's delay
- * @irq_acked_at: when the driver last acknowledged
  * @config_generation: ConfigGeneration
  * @resetting: a reset is being carried out in process context; blocking
  *	accesses wait in @parked until it is done
@@ -231,9 +227,6 @@ struct hvv_device {
 	struct hrtimer irq_timer;
 	unsigned int irq_retry_us;
 	unsigned int irq_waited_us;
-	ktime_t irq_pushed_at;
-	unsigned int irq_ack_us;
-	ktime_t irq_acked_at;
 	u32 config_generation;
 	bool resetting;
 	bool requeue;
@@ -272,7 +265,6 @@ struct hvv_device *hvv_device_lookup(u32 zone_id, u64 addr);
 void hvv_device_kick(struct hvv_device *dev, unsigned int qidx);
 void hvv_device_interrupt(struct hvv_device *dev, u32 isr_bits);
 void hvv_device_push_irq(struct hvv_device *dev);
-void hvv_device_irq_acked(struct hvv_device *dev);
 extern unsigned int hvv_zone_max_devices;
 void hvv_device_config_changed(struct hvv_device *dev);
 void hvv_device_broken(struct hvv_device *dev, const char *why);

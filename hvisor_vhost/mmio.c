@@ -251,13 +251,15 @@ static void write_notify(struct hvv_device *dev, u32 val)
 static void write_ack(struct hvv_device *dev, u32 val)
 {
 	dev->isr &= ~val;
+	dev->irq_pushed = false;
 	/*
 	 * Anything raised between the driver's read and this ack: again.
 	 * The zone is still in its handler, so the hypervisor drops this
 	 * push; the repeat after it lands once the handler has returned.
 	 * Nothing left: the repeats stop (the timer sees isr == 0).
 	 */
-	hvv_device_irq_acked(dev);
+	if (dev->isr)
+		hvv_device_push_irq(dev);
 }
 
 static void write_reg(struct hvv_device *dev, unsigned int off, u32 val)

@@ -33,13 +33,6 @@ void hvv_device_push_irq(struct hvv_device *dev)
 	hvv_bridge_inject(dev->zone->id, dev->irq);
 }
 
-void hvv_device_irq_acked(struct hvv_device *dev)
-{
-	dev->irq_pushed = false;
-	if (dev->isr)
-		hvv_device_push_irq(dev);
-}
-
 void hvv_device_broken(struct hvv_device *dev, const char *why)
 {
 	bool first = !(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);

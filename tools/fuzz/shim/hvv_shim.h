@@ -206,7 +206,6 @@ static inline void list_del(struct list_head *e)
 /* --- work: the harness decides what queueing means ------------------------ */
 /* A device's interrupt timer is never armed in the fuzzers. */
 struct hrtimer { int unused; };
-typedef s64 ktime_t;
 
 struct kthread_work;
 typedef void (*kthread_work_func_t)(struct kthread_work *work);
