@@ -868,8 +868,8 @@ static void hvv_blk_discard(struct hvv_blk_queue *q, struct hvv_blk_req *req,
 					     BLKDEV_ZERO_NOFALLBACK |
 					     (req->wz_unmap ? 0 : BLKDEV_ZERO_NOUNMAP));
 	else
-		ret = __blkdev_issue_discard(hvv_blk_bdev(blk), sector, nr,
-					     GFP_NOIO, &bio);
+		ret = hvv_blkdev_issue_discard(hvv_blk_bdev(blk), sector, nr,
+					       GFP_NOIO, &bio);
 	if (ret) {
 		/*
 		 * A device that stopped announcing the operation (a loop

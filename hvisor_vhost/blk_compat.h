@@ -99,4 +99,28 @@ static inline void hvv_bdev_close(struct hvv_bdev *h)
 	h->bdev = NULL;
 }
 
+/**
+ * hvv_blkdev_issue_discard() - chain discard bios for a range
+ * @bdev: the device
+ * @sector: first sector
+ * @nr_sects: number of sectors
+ * @gfp: allocation flags
+ * @biop: in/out: the chain; the last bio is left to the caller to submit
+ *
+ * __blkdev_issue_discard() returns nothing since 6.13.
+ *
+ * Return: 0 or a negative errno (only before 6.13).
+ */
+static inline int hvv_blkdev_issue_discard(struct block_device *bdev,
+					   sector_t sector, sector_t nr_sects,
+					   gfp_t gfp, struct bio **biop)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+	__blkdev_issue_discard(bdev, sector, nr_sects, gfp, biop);
+	return 0;
+#else
+	return __blkdev_issue_discard(bdev, sector, nr_sects, gfp, biop);
+#endif
+}
+
 #endif /* HVISOR_VHOST_BLK_COMPAT_H */
