@@ -19,7 +19,6 @@
 #include <linux/tty_flip.h>
 #include <linux/vmalloc.h>
 
-#include "compat.h"
 #include "hvv.h"
 #include "console.h"
 
@@ -224,7 +223,7 @@ static hvv_tty_ret_t con_write(struct tty_struct *tty, const u8 *buf,
 	return con_write_bytes(tty, buf, count);
 }
 
-static unsigned int con_write_room(struct tty_struct *tty)
+static hvv_tty_room_t con_write_room(struct tty_struct *tty)
 {
 	struct hvv_con *con = tty->driver_data;
 	unsigned long flags;
@@ -236,7 +235,7 @@ static unsigned int con_write_room(struct tty_struct *tty)
 	return n;
 }
 
-static unsigned int con_chars_in_buffer(struct tty_struct *tty)
+static hvv_tty_room_t con_chars_in_buffer(struct tty_struct *tty)
 {
 	struct hvv_con *con = tty->driver_data;
 	unsigned long flags;

@@ -18,7 +18,6 @@
 #include <uapi/linux/virtio_mmio.h>
 
 #include "bridge.h"
-#include "compat.h"
 #include "hvv.h"
 #include "vq.h"
 

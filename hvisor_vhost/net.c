@@ -71,7 +71,6 @@
 #include <uapi/linux/virtio_ids.h>
 #include <uapi/linux/virtio_net.h>
 
-#include "compat.h"
 #include "hvv.h"
 #include "net_hdr.h"
 #include "vq.h"

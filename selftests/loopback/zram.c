@@ -171,7 +171,7 @@ fail:
 HVV_DMA_MAP_PAGE_WRAPPER(zram_map)
 
 static void zram_unmap(struct device *dev, dma_addr_t dma, size_t size,
-			    enum dma_data_direction dir, unsigned long attrs)
+		       enum dma_data_direction dir, unsigned long attrs)
 {
 	struct lb_zram *z = to_zram(dev);
 	void *b = zram_kva(z, dma, size);
