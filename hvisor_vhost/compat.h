@@ -69,6 +69,14 @@
 #define HVV_VQ_RESET_OPS(sync, disable, enable)
 #endif
 
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+/*
+ * A per-CPU workqueue says so since 6.17 (backported to 6.12.y), and a
+ * kernel warns about one that says neither WQ_PERCPU nor WQ_UNBOUND.
+ */
+#define WQ_PERCPU	0
+#endif
+
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
 /* hrtimer_setup() replaced hrtimer_init() plus setting ->function. */
 #define hrtimer_setup(timer, fn, clock_id, mode)		\

@@ -1108,7 +1108,8 @@ int lb_transport_init(void)
 	 * Block completions go through here, so it must make progress under
 	 * memory pressure (WQ_MEM_RECLAIM).
 	 */
-	lb_wq = alloc_workqueue("hvv_loopback", WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	lb_wq = alloc_workqueue("hvv_loopback",
+				WQ_PERCPU | WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
 	if (!lb_wq)
 		return -ENOMEM;
 	lb_root = root_device_register(LB_NAME);
