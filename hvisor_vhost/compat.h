@@ -86,6 +86,12 @@
 	} while (0)
 #endif
 
+/*
+ * timer_delete_sync() (del_timer_sync() before 6.2, gone since 6.15) is
+ * used as is: the 5.10 and 6.1 we build for have it from their stable
+ * series.
+ */
+
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 16, 0)
 /* from_timer() was renamed timer_container_of(). */
 #define timer_container_of(var, callback_timer, timer_fieldname) \
