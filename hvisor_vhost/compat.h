@@ -87,9 +87,8 @@
 #endif
 
 /*
- * timer_delete_sync() (del_timer_sync() before 6.2, gone since 6.15) is
- * used as is: the 5.10 and 6.1 we build for have it from their stable
- * series.
+ * timer_delete_sync() is used as is (7.2 has no del_timer_sync() any
+ * more): the 5.10 and 6.1 we build for have it from their stable series.
  */
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 16, 0)
