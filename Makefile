@@ -9,7 +9,7 @@ export HVV_CACHE
 # The targets that boot a guest kernel of their own, and hvisor-arm64:
 # the real hypervisor under QEMU (tools/rig/hvisor-run), built from
 # arm64-6.1's module and hvctl.
-VM_TARGETS := arm64-6.1 x86_64-6.1 arm64-6.12
+VM_TARGETS := arm64-6.1 x86_64-6.1 arm64-6.12 arm64-5.10 arm64-rt arm64-next
 ALL_TARGETS := $(VM_TARGETS) hvisor-arm64
 TARGETS ?= $(ALL_TARGETS)
 # The kernel targets TARGETS needs built.
@@ -98,7 +98,8 @@ help:
 	@echo '  modules      kernel modules       -> build/<target>/ko/*.ko'
 	@echo '  tools        hvctl (static)       -> build/<arch>/bin/hvctl'
 	@echo '  selftests    tests (static)       -> build/<arch>/selftests/'
-	@echo '  arm64-6.1 x86_64-6.1 arm64-6.12   everything for one target'
+	@echo '  arm64-6.1 x86_64-6.1 arm64-6.12 arm64-5.10 arm64-rt arm64-next'
+	@echo '               everything for one target'
 	@echo '  hvisor-arm64 the real hypervisor under QEMU (in check; HVISOR_RIG=DIR,'
 	@echo '               HVV_HVISOR_STARTS=$(HVV_HVISOR_STARTS) zone starts)'
 	@echo '  hvisor-soak  boot hvisor-arm64 N times (N=$(N), SOAK_STARTS=$(SOAK_STARTS) zone'

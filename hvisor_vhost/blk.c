@@ -128,7 +128,7 @@ static_assert(offsetof(struct hvv_blk_config, max_discard_sectors) ==
 static_assert(offsetof(struct hvv_blk_config, write_zeroes_may_unmap) ==
 	      offsetof(struct virtio_blk_config, write_zeroes_may_unmap));
 static_assert(sizeof(struct hvv_blk_config) ==
-	      offsetof(struct virtio_blk_config, max_secure_erase_sectors));
+	      offsetofend(struct virtio_blk_config, unused1));
 
 static_assert(sizeof(struct hvv_blk_hdr) == sizeof(struct virtio_blk_outhdr));
 
@@ -597,10 +597,10 @@ static void hvv_blk_add_page(struct hvv_blk_builder *b, struct page *page,
 		if (b->bio)
 			hvv_blk_submit_bio(b->req, b->bio);
 		/* From a mempool: waits, never fails. */
-		b->bio = bio_alloc_bioset(hvv_blk_bdev(blk),
-					  clamp_t(unsigned int, b->vecs_left,
-						  1, BIO_MAX_VECS),
-					  b->opf, GFP_NOIO, &blk->bs);
+		b->bio = hvv_bio_alloc(hvv_blk_bdev(blk),
+				       clamp_t(unsigned int, b->vecs_left,
+					       1, BIO_MAX_VECS),
+				       b->opf, GFP_NOIO, &blk->bs);
 		b->bio->bi_iter.bi_sector = b->sector +
 					    (b->done >> SECTOR_SHIFT);
 		__bio_add_page(b->bio, page, len, off);
@@ -807,8 +807,8 @@ static void hvv_blk_flush(struct hvv_blk_queue *q, struct hvv_blk_req *req)
 	req->is_read = false;
 	req->data_len = 0;
 	hvv_blk_req_begin(req, HVV_BLK_OP_FLUSH);
-	bio = bio_alloc_bioset(hvv_blk_bdev(blk), 0,
-			       REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO, &blk->bs);
+	bio = hvv_bio_alloc(hvv_blk_bdev(blk), 0, REQ_OP_WRITE | REQ_PREFLUSH,
+			    GFP_NOIO, &blk->bs);
 	hvv_blk_submit_bio(req, bio);
 	hvv_blk_req_put_io(req);
 }
@@ -868,8 +868,8 @@ static void hvv_blk_discard(struct hvv_blk_queue *q, struct hvv_blk_req *req,
 					     BLKDEV_ZERO_NOFALLBACK |
 					     (req->wz_unmap ? 0 : BLKDEV_ZERO_NOUNMAP));
 	else
-		ret = __blkdev_issue_discard(hvv_blk_bdev(blk), sector, nr,
-					     GFP_NOIO, &bio);
+		ret = hvv_blkdev_issue_discard(hvv_blk_bdev(blk), sector, nr,
+					       GFP_NOIO, &bio);
 	if (ret) {
 		/*
 		 * A device that stopped announcing the operation (a loop

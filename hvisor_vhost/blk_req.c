@@ -14,6 +14,7 @@
 #include <uapi/linux/virtio_blk.h>
 
 #include "blk_req.h"
+#include "compat.h"
 
 /*
  * Gather @len bytes of @chain's segments [@first, @end), starting @skip

@@ -480,7 +480,7 @@ static void bridge_unlisten(void)
 	if (poll_task)
 		kthread_stop(poll_task);
 	poll_task = NULL;
-	del_timer_sync(&bridge_watchdog);
+	timer_delete_sync(&bridge_watchdog);
 }
 
 /* The interrupt, if any, and the polling thread; before registration. */

@@ -23,6 +23,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/tty.h>
 #include <linux/tty_flip.h>
 #include <linux/workqueue.h>
 #include <uapi/linux/virtio_config.h>

@@ -13,7 +13,7 @@
 #include <linux/kfifo.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
-#include <linux/tty_port.h>
+#include <linux/tty.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 

@@ -17,7 +17,6 @@
 #include <linux/tty.h>
 #include <linux/tty_driver.h>
 #include <linux/tty_flip.h>
-#include <linux/version.h>
 #include <linux/vmalloc.h>
 
 #include "hvv.h"
@@ -217,19 +216,13 @@ static int con_write_bytes(struct tty_struct *tty, const u8 *buf, size_t count)
 	return n;
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-static ssize_t con_write(struct tty_struct *tty, const u8 *buf, size_t count)
+static hvv_tty_ret_t con_write(struct tty_struct *tty, const u8 *buf,
+			       hvv_tty_count_t count)
 {
 	return con_write_bytes(tty, buf, count);
 }
-#else
-static int con_write(struct tty_struct *tty, const u8 *buf, int count)
-{
-	return con_write_bytes(tty, buf, count);
-}
-#endif
 
-static unsigned int con_write_room(struct tty_struct *tty)
+static hvv_tty_room_t con_write_room(struct tty_struct *tty)
 {
 	struct hvv_con *con = tty->driver_data;
 	unsigned long flags;
@@ -241,7 +234,7 @@ static unsigned int con_write_room(struct tty_struct *tty)
 	return n;
 }
 
-static unsigned int con_chars_in_buffer(struct tty_struct *tty)
+static hvv_tty_room_t con_chars_in_buffer(struct tty_struct *tty)
 {
 	struct hvv_con *con = tty->driver_data;
 	unsigned long flags;

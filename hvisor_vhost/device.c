@@ -548,8 +548,8 @@ static struct hvv_device *device_alloc(struct hvv_zone *zone,
 	dev->mmio_size = a->mmio_size;
 	dev->irq = a->irq;
 	spin_lock_init(&dev->lock);
-	hrtimer_init(&dev->irq_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-	dev->irq_timer.function = device_irq_retry;
+	hrtimer_setup(&dev->irq_timer, device_irq_retry, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL);
 	INIT_WORK(&dev->state_work, device_state_work);
 	return dev;
 }

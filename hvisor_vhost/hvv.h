@@ -25,6 +25,7 @@
 #include <linux/workqueue.h>
 #include <linux/hvisor_vhost.h>
 
+#include "compat.h"
 #include "bridge_abi.h"
 
 #define HVV_NAME		"hvisor_vhost"

@@ -25,6 +25,7 @@
 #include <linux/rcupdate.h>
 #include <linux/smp.h>
 
+#include "compat.h"
 #include "hyp.h"
 #include "loopback.h"
 

@@ -839,7 +839,7 @@ too_big:
 
 static void net_rx_short_timeout(struct timer_list *t)
 {
-	struct hvv_net_pair *p = from_timer(p, t, rx_short_timer);
+	struct hvv_net_pair *p = timer_container_of(p, t, rx_short_timer);
 
 	net_kick_rx(p);
 }
@@ -1517,7 +1517,7 @@ static void hvv_net_stop(struct hvv_device *dev)
 		p->rx_short = false;
 		mutex_unlock(&p->mutex);
 		/* Not armed again: that takes p->running, under p->mutex. */
-		del_timer_sync(&p->rx_short_timer);
+		timer_delete_sync(&p->rx_short_timer);
 	}
 	/*
 	 * Work queued by a wakeup before that finds nothing running; the

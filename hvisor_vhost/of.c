@@ -90,7 +90,7 @@ static int of_lookup_bdev(const char *name, dev_t *devt)
 	struct file *f;
 	int ret = 0;
 
-	f = file_open_root(&hvv_of_root, name, O_PATH, 0);
+	f = hvv_file_open_root(&hvv_of_root, name, O_PATH, 0);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	inode = file_inode(f);

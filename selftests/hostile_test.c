@@ -2673,6 +2673,9 @@ static int slow_disk(unsigned int ms)
 		 "[ -d $d ] || { mkdir $d && echo 16 >$d/size && "
 		 "echo 2 >$d/irqmode && echo %u000000 >$d/completion_nsec && "
 		 "echo 1 >$d/power; } || exit 1; "
+		 /* Named after the directory (6.1 on), or nullb<index>. */
+		 "[ -d /sys/block/hostile_slow ] || "
+		 "ln -sf /dev/nullb$(cat $d/index) /dev/hostile_slow; "
 		 "for i in 1 2 3 4 5 6 7 8 9 10; do "
 		 "[ -b /dev/hostile_slow ] && exit 0; sleep 0.2; done; exit 1",
 		 ms);

@@ -16,6 +16,16 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 
+# The zone's virtio_net resizes a ring through a queue reset, which Linux
+# has since 6.0: an older kernel's driver can do neither.
+case $(uname -r) in
+[1-5].*)
+	echo "TAP version 13"
+	echo "1..0 # SKIP $(uname -r): virtio_net resizes no rings before 6.0"
+	exit 4
+	;;
+esac
+
 ZONES=1
 MB=${NET_TEST_MB:-16}
 RING_RESET=40

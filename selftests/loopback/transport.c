@@ -30,6 +30,7 @@
 #include <linux/virtio_ring.h>
 #include <linux/wait.h>
 
+#include "compat.h"
 #include "lb.h"
 
 /* Alignment between the parts of a legacy-layout vring, as virtio-mmio. */
@@ -294,7 +295,7 @@ static int lb_finalize_features(struct virtio_device *vdev)
 	 * The ring code does not know RING_RESET; the queue reset is the
 	 * transport's (lb_disable_vq_and_reset()), so keep it when offered.
 	 */
-	if (offered & BIT_ULL(VIRTIO_F_RING_RESET))
+	if (HVV_HAVE_VQ_RESET && (offered & BIT_ULL(VIRTIO_F_RING_RESET)))
 		__virtio_set_bit(vdev, VIRTIO_F_RING_RESET);
 
 	/*
@@ -396,7 +397,7 @@ static struct virtqueue *lb_setup_vq(struct lb_dev *ldev, unsigned int index,
 				    true, true, ctx, lb_notify, callback, name);
 	if (!vq)
 		return ERR_PTR(-ENOMEM);
-	vq->num_max = num;
+	hvv_vq_set_num_max(vq, num);
 
 	lb_activate_vq(ldev, vq);
 	if (lb_zone_dead(ldev->zone)) {
@@ -494,7 +495,7 @@ static int lb_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
  * is asked to reset it and polled until QueueReset and QueueReady read 0,
  * as the spec has the driver do.
  */
-static int lb_disable_vq_and_reset(struct virtqueue *vq)
+static int __maybe_unused lb_disable_vq_and_reset(struct virtqueue *vq)
 {
 	struct lb_dev *ldev = to_lb_dev(vq->vdev);
 	u64 busy, ready;
@@ -503,7 +504,7 @@ static int lb_disable_vq_and_reset(struct virtqueue *vq)
 	if (!virtio_has_feature(vq->vdev, VIRTIO_F_RING_RESET))
 		return -ENOENT;
 	mutex_lock(&ldev->cb_lock);
-	vq->reset = true;
+	hvv_vq_set_resetting(vq, true);
 	mutex_unlock(&ldev->cb_lock);
 
 	lb_writel(ldev, VIRTIO_MMIO_QUEUE_SEL, vq->index);
@@ -519,18 +520,18 @@ static int lb_disable_vq_and_reset(struct virtqueue *vq)
 	dev_err(&ldev->vdev.dev, "queue %u: reset did not complete\n",
 		vq->index);
 	mutex_lock(&ldev->cb_lock);
-	vq->reset = false;
+	hvv_vq_set_resetting(vq, false);
 	mutex_unlock(&ldev->cb_lock);
 	return -EIO;
 }
 
 /* The queue after its reset, maybe with a new ring: enable it again. */
-static int lb_enable_vq_after_reset(struct virtqueue *vq)
+static int __maybe_unused lb_enable_vq_after_reset(struct virtqueue *vq)
 {
 	struct lb_dev *ldev = to_lb_dev(vq->vdev);
 	u64 ready;
 
-	if (!vq->reset)
+	if (!hvv_vq_resetting(vq))
 		return -EBUSY;
 	lb_writel(ldev, VIRTIO_MMIO_QUEUE_SEL, vq->index);
 	if (lb_read(ldev, VIRTIO_MMIO_QUEUE_READY, 4, &ready) || ready)
@@ -542,13 +543,13 @@ static int lb_enable_vq_after_reset(struct virtqueue *vq)
 		return -EIO;
 	}
 	mutex_lock(&ldev->cb_lock);
-	vq->reset = false;
+	hvv_vq_set_resetting(vq, false);
 	mutex_unlock(&ldev->cb_lock);
 	return 0;
 }
 
 /* Callbacks run under cb_lock: taking it waits for a running one. */
-static void lb_synchronize_cbs(struct virtio_device *vdev)
+static void __maybe_unused lb_synchronize_cbs(struct virtio_device *vdev)
 {
 	struct lb_dev *ldev = to_lb_dev(vdev);
 
@@ -590,9 +591,8 @@ static const struct virtio_config_ops lb_config_ops = {
 	.reset			= lb_reset,
 	.find_vqs		= lb_find_vqs,
 	.del_vqs		= lb_del_vqs,
-	.synchronize_cbs	= lb_synchronize_cbs,
-	.disable_vq_and_reset	= lb_disable_vq_and_reset,
-	.enable_vq_after_reset	= lb_enable_vq_after_reset,
+	HVV_VQ_RESET_OPS(lb_synchronize_cbs, lb_disable_vq_and_reset,
+			 lb_enable_vq_after_reset)
 	.get_features		= lb_get_features,
 	.finalize_features	= lb_finalize_features,
 	.bus_name		= lb_bus_name,
@@ -622,6 +622,7 @@ static const struct virtio_config_ops lb_config_ops = {
 static void lb_irq_work(struct work_struct *work)
 {
 	struct lb_dev *ldev = container_of(work, struct lb_dev, irq_work);
+	struct virtio_device *vdev = &ldev->vdev;
 	struct lb_zone *lz = ldev->lz;
 	struct virtqueue *vq;
 	u64 isr;
@@ -642,8 +643,8 @@ static void lb_irq_work(struct work_struct *work)
 	mutex_lock(&ldev->cb_lock);
 	local_bh_disable();
 	if ((isr & VIRTIO_MMIO_INT_VRING) && ldev->vqs_ready)
-		virtio_device_for_each_vq(&ldev->vdev, vq)
-			if (!vq->reset)
+		virtio_device_for_each_vq(vdev, vq)
+			if (!hvv_vq_resetting(vq))
 				vring_interrupt(0, vq);
 	/* Pairs with the release in lb_reset(). */
 	if ((isr & VIRTIO_MMIO_INT_CONFIG) && smp_load_acquire(&ldev->core_ready))
@@ -1107,7 +1108,8 @@ int lb_transport_init(void)
 	 * Block completions go through here, so it must make progress under
 	 * memory pressure (WQ_MEM_RECLAIM).
 	 */
-	lb_wq = alloc_workqueue("hvv_loopback", WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	lb_wq = alloc_workqueue("hvv_loopback",
+				WQ_PERCPU | WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
 	if (!lb_wq)
 		return -ENOMEM;
 	lb_root = root_device_register(LB_NAME);

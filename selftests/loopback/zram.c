@@ -39,6 +39,7 @@
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 
+#include "compat.h"
 #include "lb.h"
 
 /* Bounce pieces are whole slots of this size. */
@@ -135,13 +136,11 @@ static void zram_copy(struct lb_zram *z, dma_addr_t dma, size_t size,
 	}
 }
 
-static dma_addr_t zram_map_page(struct device *dev, struct page *page,
-				unsigned long offset, size_t size,
-				enum dma_data_direction dir,
-				unsigned long attrs)
+static dma_addr_t zram_map(struct device *dev, phys_addr_t phys, size_t size,
+			   enum dma_data_direction dir, unsigned long attrs)
 {
 	struct lb_zram *z = to_zram(dev);
-	void *src = page_address(page) + offset;
+	void *src = phys_to_virt(phys);
 	unsigned long va;
 	unsigned int i, first, n;
 	dma_addr_t dma;
@@ -169,8 +168,10 @@ fail:
 	return DMA_MAPPING_ERROR;
 }
 
-static void zram_unmap_page(struct device *dev, dma_addr_t dma, size_t size,
-			    enum dma_data_direction dir, unsigned long attrs)
+HVV_DMA_MAP_PAGE_WRAPPER(zram_map)
+
+static void zram_unmap(struct device *dev, dma_addr_t dma, size_t size,
+		       enum dma_data_direction dir, unsigned long attrs)
 {
 	struct lb_zram *z = to_zram(dev);
 	void *b = zram_kva(z, dma, size);
@@ -212,8 +213,7 @@ static void zram_unmap_sg(struct device *dev, struct scatterlist *sgl,
 	int i;
 
 	for_each_sg(sgl, sg, nents, i)
-		zram_unmap_page(dev, sg_dma_address(sg), sg_dma_len(sg), dir,
-				attrs);
+		zram_unmap(dev, sg_dma_address(sg), sg_dma_len(sg), dir, attrs);
 }
 
 static int zram_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
@@ -223,8 +223,8 @@ static int zram_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	int i;
 
 	for_each_sg(sgl, sg, nents, i) {
-		sg_dma_address(sg) = zram_map_page(dev, sg_page(sg), sg->offset,
-						   sg->length, dir, attrs);
+		sg_dma_address(sg) = zram_map(dev, sg_phys(sg), sg->length,
+					      dir, attrs);
 		if (sg_dma_address(sg) == DMA_MAPPING_ERROR) {
 			zram_unmap_sg(dev, sgl, i, dir,
 				      attrs | DMA_ATTR_SKIP_CPU_SYNC);
@@ -295,8 +295,7 @@ static size_t zram_max_mapping_size(struct device *dev)
 static const struct dma_map_ops lb_zram_dma_ops = {
 	.alloc			= zram_alloc,
 	.free			= zram_free,
-	.map_page		= zram_map_page,
-	.unmap_page		= zram_unmap_page,
+	HVV_DMA_OPS_MAP(zram_map, zram_unmap),
 	.map_sg			= zram_map_sg,
 	.unmap_sg		= zram_unmap_sg,
 	.sync_single_for_cpu	= zram_sync_for_cpu,
