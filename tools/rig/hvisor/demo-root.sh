@@ -23,6 +23,20 @@ N=0
 
 step() { N=$((N + 1)); echo; echo "=== [$N] $*"; }
 note() { echo "    $*"; }
+# guide: for make demo INTERACTIVE=1, what the user can do next
+guide() {
+	cat <<EOT
+
+=== zone 1 is running; you are at the root zone's shell.
+    hvctl console ${CON:-<dev-id>}        zone 1's console (a shell); Ctrl-] comes back here
+    hvctl list, hvctl stats   the devices and their counters
+    ping 10.0.0.2             zone 1 over the tap (from zone 1: ping 10.0.0.1)
+    hvisor zone shutdown -id 1; hvctl zone reset 1
+                              stop zone 1 (hvisor zone start /hvv/zone1.json starts it again)
+    Ctrl-a x                  quit QEMU (ends the demo)
+    (zone 1's output can lag until its next interrupt: README, Known limits)
+EOT
+}
 fail() {
 	# What root can see of the failure: the backend's counters and the
 	# end of its kernel log.
@@ -40,6 +54,10 @@ fail() {
 		hvctl stats "$CON"
 	fi
 	dmesg | tail -n 8
+	if [ "$INTERACTIVE" = 1 ]; then
+		[ -z "$CON_PID" ] || { printf 'stty echo\n' >&7; con_close; }
+		guide
+	fi
 	echo "HVV-DEMO-VERDICT fail: step $N: $*"
 	exit 1
 }
@@ -223,17 +241,7 @@ if [ "$INTERACTIVE" = 1 ]; then
 	printf 'stty echo\n' >&7
 	sleep 1
 	con_close
-	cat <<EOT
-
-=== zone 1 is running; you are at the root zone's shell.
-    hvctl console $CON        zone 1's console (a shell); Ctrl-] comes back here
-    hvctl list, hvctl stats   the devices and their counters
-    ping 10.0.0.2             zone 1 over the tap (from zone 1: ping 10.0.0.1)
-    hvisor zone shutdown -id 1; hvctl zone reset 1
-                              stop zone 1 (hvisor zone start /hvv/zone1.json starts it again)
-    Ctrl-a x                  quit QEMU (ends the demo)
-    (zone 1's output can lag until its next interrupt: README, Known limits)
-EOT
+	guide
 	echo "HVV-DEMO-VERDICT ok: zone 1 booted from its virtio disk; ping and TCP both ways; console on $CON_TTY"
 	exit 0
 fi
