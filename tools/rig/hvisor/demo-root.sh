@@ -110,12 +110,12 @@ con_open() {
 	: >/tmp/con.log
 	exec 7<>"$CON_TTY"
 	stty raw -echo <&7
-	cat <&7 | con_show &
+	dd bs=4096 <&7 2>/dev/null | con_show &
 	CON_PID=$!
 }
 con_close() {
-	# The reader pipeline's cat holds the tty: end it first.
-	for p in $(pidof cat); do
+	# The reader pipeline's dd holds the tty: end it first.
+	for p in $(pidof dd); do
 		[ "$(readlink /proc/$p/fd/0)" = "$CON_TTY" ] && kill "$p"
 	done
 	wait "$CON_PID" 2>/dev/null
