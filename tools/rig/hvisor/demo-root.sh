@@ -109,6 +109,9 @@ con_open() {
 	: >/tmp/con.log
 	exec 7<>"$CON_TTY"
 	stty raw -echo <&7
+	# dd, not cat: busybox cat copies with sendfile(), a splice from the
+	# tty that holds the pipe's lock while it waits for the tty's next
+	# input, so con_show could not read what had come (README, make demo).
 	dd bs=4096 <&7 2>/dev/null | con_show &
 	CON_PID=$!
 }
