@@ -88,7 +88,8 @@ help:
 	@echo '  all          modules, hvctl and selftests for every target (default)'
 	@echo '  check        deps + all, then boot each target in QEMU and run'
 	@echo '               every selftest; prints "N passed, N failed"'
-	@echo '  demo         boot arm64-6.1 and run the demo (tools/rig/demo.sh)'
+	@echo '  demo         the real hypervisor under QEMU, zone 1 on the backend (tools/rig/hvisor-demo;'
+	@echo '               INTERACTIVE=1: end at the root zone shell; loopback demo without the rig)'
 	@echo '  bench        benchmarks against baselines in the same guest'
 	@echo '               (BENCH_TARGETS="$(BENCH_TARGETS)"; tools/bench/README.md),'
 	@echo '               then bench-hvisor (BENCH_HVISOR=0: not)'
@@ -184,8 +185,10 @@ check:
 	@$(MAKE) --no-print-directory dtbs-check
 	+tools/rig/check $(TARGETS)
 
+# The real hypervisor under QEMU when ../shared/hvisor-rig (or
+# HVISOR_RIG=DIR) is there, else the loopback demo (the script says why).
 demo: arm64-6.1
-	tools/rig/demo.sh --no-build
+	tools/rig/hvisor-demo --no-build $(if $(filter 1,$(INTERACTIVE)),--interactive)
 
 # The real hypervisor, N boots in a row (tools/rig/hvisor-run --help).
 HVV_HVISOR_STARTS ?= 5

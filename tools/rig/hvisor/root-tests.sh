@@ -47,13 +47,13 @@ region() { dd if="$1" bs=1M skip="$2" count="$3" 2>/dev/null | md5; }
 
 # block NAME: run README's block NAME as it is, traced, in a subshell
 # that stops at the first failing command; the device ids it sets (BLK,
-# BLK2, NET) are kept for the next blocks, also when it failed midway.
+# BLK2, NET, CON) are kept for the next blocks, also when it failed midway.
 block() {
 	rm -f /hvv/deploy/state.new
 	(
 		[ -f /hvv/deploy/state ] && . /hvv/deploy/state
 		save() {
-			for v in BLK BLK2 NET; do
+			for v in BLK BLK2 NET CON; do
 				eval "_x=\${$v:-}"
 				[ -z "$_x" ] || echo "$v=$_x"
 			done >/hvv/deploy/state.new
@@ -126,6 +126,50 @@ serve() {
 
 rc_of() { cat "/tmp/srv.$1" 2>/dev/null || echo none; }
 
+# Zone 1's console (the backend's virtio-console, the zone's hvc0 and
+# its kernel console): root's end is the tty /dev/hvvconN of device CON.
+# Held open for a whole start, raw and without echo (a tty's default
+# echo would send the zone's output back to the zone's shell), with
+# everything the zone writes going to /tmp/con.log.
+CON_PID=
+con_open() {
+	. /hvv/deploy/state
+	CON_TTY=
+	: >/tmp/con.log
+	for t in /sys/class/tty/hvvcon*; do
+		[ "$(cat "$t/dev_id" 2>/dev/null)" = "$CON" ] && CON_TTY=/dev/${t##*/}
+	done
+	[ -n "$CON_TTY" ] || return 1
+	exec 7<>"$CON_TTY" || return 1
+	stty raw -echo <&7
+	cat <&7 >>/tmp/con.log &
+	CON_PID=$!
+}
+con_close() {
+	[ -z "$CON_PID" ] || kill "$CON_PID" 2>/dev/null
+	wait "$CON_PID" 2>/dev/null
+	CON_PID=
+	exec 7>&-
+}
+# con_wait SECONDS REGEX: until the zone's console has said REGEX
+con_wait() {
+	_t=$1
+	while ! tr -d '\r' </tmp/con.log | grep -qE "$2"; do
+		[ "$_t" -le 0 ] && return 1
+		sleep 1
+		_t=$((_t - 1))
+	done
+}
+# con_cmd SECONDS LINE: type LINE into the zone's shell, then a marker
+# whose text differs from its echo (the shell evaluates it), and wait
+# for the marker: the output of LINE is then in /tmp/con.log.
+CON_N=0
+con_cmd() {
+	CON_N=$((CON_N + 1))
+	printf '%s; echo HVV-CON-DONE-$((%d + 1))\n' "$2" $((CON_N * 10)) >&7
+	con_wait "$1" "HVV-CON-DONE-$((CON_N * 10 + 1))\$"
+}
+
 K=0
 while [ $K -lt "$STARTS" ]; do
 	K=$((K + 1))
@@ -139,6 +183,8 @@ while [ $K -lt "$STARTS" ]; do
 	printf 'HVV-ROOT %s %s %s %s\n' $K "$(md5 </tmp/rpat)" "$(md5 </tmp/r2z)" \
 		"$(wc -c </tmp/r2z)" | dd of=$DISK1 bs=512 conv=sync,notrunc 2>/dev/null
 	serve
+	con_open
+	tap $? "start $K: root opens zone 1's console ($CON_TTY)"
 	progress "start $K: zone 1 starting"
 	block start
 	st=$?
@@ -187,6 +233,30 @@ while [ $K -lt "$STARTS" ]; do
 	[ "$(rc_of detach)" = 0 ] && [ "$(rc_of attach)" = 0 ]
 	tap $? "start $K: hvctl detach-net, attach-net" "$(cat /tmp/srv.detach.log /tmp/srv.attach.log 2>/dev/null | tr '\n' ' ')"
 
+	# The console: the zone's results came on it too (its kernel
+	# console is hvc0), and root's commands reach the zone's shell.
+	tr -d '\r' </tmp/con.log >/tmp/con.txt
+	plan=$(grep -o 'ZONE1-TAP: 1\.\.[0-9]*' /tmp/con.txt | head -n1 | cut -d. -f3)
+	n=$(grep -cE 'ZONE1-TAP: (not )?ok [0-9]+ - ' /tmp/con.txt)
+	[ -n "$plan" ] && [ "$n" = "$plan" ] && grep -q "ZONE1-DONE $K\$" /tmp/con.txt
+	tap $? "start $K: zone 1's results came through its console too" "plan '$plan', $n results, $(wc -c </tmp/con.txt) bytes"
+	# Root to zone: 512 random bytes as hex on the command line; the
+	# zone's md5 of them comes back.
+	tok=$(head -c 256 /dev/urandom | od -An -tx1 -v | tr -d ' \n')
+	want=$(echo "$tok" | md5)
+	con_cmd 60 "echo $tok | md5sum" &&
+		tr -d '\r' </tmp/con.log | grep -q "^$want  -\$"
+	tap $? "start $K: a command typed into zone 1's console runs there (512 bytes in, its md5 back)" \
+		"want $want; $(tr -d '\r' </tmp/con.log | tail -n 3 | tr '\n' '|')"
+	# Zone to root: 4 KiB of the zone's random bytes as hex lines, and
+	# the zone's md5 of that text: what came is what the zone sent.
+	con_cmd 120 "head -c 4096 /dev/urandom | od -An -tx1 -v >/tmp/cb; sed 's/^/HX/' /tmp/cb; md5sum </tmp/cb | sed 's/^/HXMD5 /'" &&
+		zmd5=$(tr -d '\r' </tmp/con.log | grep -oE '^HXMD5 [0-9a-f]{32}' | tail -n1 | cut -d' ' -f2) &&
+		got=$(tr -d '\r' </tmp/con.log | grep -E '^HX( [0-9a-f]{2})+$' | sed 's/^HX//' | md5) &&
+		n=$(tr -d '\r' </tmp/con.log | grep -cE '^HX( [0-9a-f]{2})+$') &&
+		[ "$n" = 256 ] && [ "$got" = "$zmd5" ]
+	tap $? "start $K: 4 KiB from zone 1's console arrive intact (256 hex lines)" "lines ${n:-?}, zone's md5 ${zmd5:-none}, root's ${got:-none}"
+
 	progress "start $K: stopping zone 1"
 	block stop
 	tap $? "start $K: README stop block (hvisor zone shutdown, hvctl zone reset)"
@@ -195,7 +265,7 @@ while [ $K -lt "$STARTS" ]; do
 	tap $? "start $K: zone 1 is gone from hvisor zone list"
 	# The reset stops every worker of the zone's devices; they stay.
 	n=$(hvctl list --json 2>>"$LOG" | grep -o '"type":"[a-z]*"' | tr '\n' ' ')
-	[ "$n" = '"type":"blk" "type":"blk" "type":"net" ' ] &&
+	[ "$n" = '"type":"blk" "type":"blk" "type":"net" "type":"console" ' ] &&
 		! ps | grep -v grep | grep -qE '\[hvv-(blk|net)'
 	tap $? "start $K: the devices stay, none of their workers runs" "devices: $n; $(ps | grep -E '\[hvv-(blk|net)' | grep -v grep | tr '\n' ' ')"
 	# The zone's file system, seen by root once the disk is free.
@@ -206,6 +276,7 @@ while [ $K -lt "$STARTS" ]; do
 	fi
 	[ -n "$fs_md5" ] && [ "$got" = "$fs_md5" ]
 	tap $? "start $K: root reads the zone's ext2 file" "zone wrote $fs_md5, root read $got"
+	con_close
 	# Anything left behind from the zone's tests.
 	for j in $(jobs -p); do kill "$j" 2>/dev/null; done
 	wait 2>/dev/null
