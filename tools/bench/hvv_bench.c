@@ -185,24 +185,38 @@ static void set_timeout(int fd, int opt, int secs)
 	setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
 }
 
-static int cmd_tcp_recv(int argc, char **argv)
+/* A TCP socket listening on any address at PORT; -1 when it failed (said). */
+static int tcp_listen(const char *port)
 {
 	struct sockaddr_in sa;
+	int ls, one = 1;
+
+	sockaddr_of(&sa, NULL, port);	/* no address: cannot fail */
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	if (ls < 0) {
+		die("socket");
+		return -1;
+	}
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1)) {
+		die("bind/listen");
+		return -1;
+	}
+	return ls;
+}
+
+static int cmd_tcp_recv(int argc, char **argv)
+{
 	static char buf[TCP_BUF];
 	uint64_t bytes = 0, first = 0, last = 0, limit;
-	int ls, fd, one = 1;
+	int ls, fd;
 	ssize_t r;
 
 	if (argc != 2)
 		return 2;
-	if (sockaddr_of(&sa, NULL, argv[0]))
-		return 2;
-	ls = socket(AF_INET, SOCK_STREAM, 0);
+	ls = tcp_listen(argv[0]);
 	if (ls < 0)
-		return die("socket");
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1))
-		return die("bind/listen");
+		return 1;
 	printf("ready\n");
 	fflush(stdout);
 	set_timeout(ls, SO_RCVTIMEO, atoi(argv[1]) + GRACE_S);
@@ -369,19 +383,13 @@ static int cmd_udp_send(int argc, char **argv)
 
 static int cmd_sync_wait(int argc, char **argv)
 {
-	struct sockaddr_in sa;
-	int ls, fd, one = 1;
+	int ls, fd;
 
 	if (argc != 2)
 		return 2;
-	if (sockaddr_of(&sa, NULL, argv[0]))
-		return 2;
-	ls = socket(AF_INET, SOCK_STREAM, 0);
+	ls = tcp_listen(argv[0]);
 	if (ls < 0)
-		return die("socket");
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1))
-		return die("bind/listen");
+		return 1;
 	set_timeout(ls, SO_RCVTIMEO, atoi(argv[1]));
 	fd = accept(ls, NULL, NULL);
 	if (fd < 0)
