@@ -298,18 +298,32 @@ static void of_dev_free(struct hvv_of_dev *od)
 	kfree(od);
 }
 
-static void of_net_create(struct hvv_of_dev *od)
+/*
+ * Create a device that needs no backend at creation (net, console) from
+ * @od's arguments, filled into @args; false, said, when refused.
+ */
+static bool of_dev_add(struct hvv_of_dev *od, struct hvisor_vhost_dev *args)
 {
-	struct hvisor_vhost_dev args = od->args;
-	int ret = hvv_device_add_dt(&args, 0);
+	int ret;
 
+	*args = od->args;
+	ret = hvv_device_add_dt(args, 0);
 	if (ret) {
 		pr_err("%s: refused (%pe): device not created\n", od->name,
 		       ERR_PTR(ret));
-		return;
+		return false;
 	}
-	od->args.dev_id = args.dev_id;
+	od->args.dev_id = args->dev_id;
 	od->created = true;
+	return true;
+}
+
+static void of_net_create(struct hvv_of_dev *od)
+{
+	struct hvisor_vhost_dev args;
+
+	if (!of_dev_add(od, &args))
+		return;
 	if (od->path)
 		pr_info("%s: zone %u dev %u (%pM), link down until a tap is attached: hvctl attach-net %u %s\n",
 			od->name, args.zone_id, args.dev_id, args.net.mac,
@@ -321,16 +335,10 @@ static void of_net_create(struct hvv_of_dev *od)
 
 static void of_con_create(struct hvv_of_dev *od)
 {
-	struct hvisor_vhost_dev args = od->args;
-	int ret = hvv_device_add_dt(&args, 0);
+	struct hvisor_vhost_dev args;
 
-	if (ret) {
-		pr_err("%s: refused (%pe): device not created\n", od->name,
-		       ERR_PTR(ret));
+	if (!of_dev_add(od, &args))
 		return;
-	}
-	od->args.dev_id = args.dev_id;
-	od->created = true;
 	pr_info("%s: zone %u dev %u, root's side is /dev/%.*s\n", od->name,
 		args.zone_id, args.dev_id,
 		(int)sizeof(args.console.tty_name), args.console.tty_name);
